@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import public
+
+app_name = "api"
+urlpatterns = [
+    path("programs/", public.ProgramListView.as_view(), name="program-list"),
+    path("programs/<slug:code>/", public.ProgramDetailView.as_view(), name="program-detail"),
+    path("programs/<slug:code>/quote", public.QuoteView.as_view(), name="program-quote"),
+    path("programs/<slug:code>/quote/", public.QuoteView.as_view()),
+    path("claims/", public.ClaimSubmitView.as_view(), name="claim-submit"),
+    path("claims/lookup/", public.ClaimLookupView.as_view(), name="claim-lookup"),
+    path("claims/<str:claim_number>/withdraw/", public.ClaimWithdrawView.as_view(), name="claim-withdraw"),
+]

@@ -1,0 +1,30 @@
+from .audit import AuditLog
+from .claims import (
+    ACTIVE_STATUSES,
+    Claim,
+    ClaimCheck,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimStatus,
+    DocumentKind,
+    FuelType,
+    IdempotencyRecord,
+)
+from .programs import Dealer, LedgerEntry, Program, Tier
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "AuditLog",
+    "Claim",
+    "ClaimCheck",
+    "ClaimDocument",
+    "ClaimEvent",
+    "ClaimStatus",
+    "Dealer",
+    "DocumentKind",
+    "FuelType",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "Program",
+    "Tier",
+]
