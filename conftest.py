@@ -50,3 +50,41 @@ def is_postgres() -> bool:
 def postgres_only(db):
     if not is_postgres():
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def reviewer(db):
+    from tests.factories import make_staff
+
+    return make_staff("reviewer1", "reviewer")
+
+
+@pytest.fixture
+def finance(db):
+    from tests.factories import make_staff
+
+    return make_staff("finance1", "finance")
+
+
+@pytest.fixture
+def finance2(db):
+    from tests.factories import make_staff
+
+    return make_staff("finance2", "finance")
+
+
+@pytest.fixture
+def auditor(db):
+    from tests.factories import make_staff
+
+    return make_staff("auditor1", "auditor")
+
+
+def token_client(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _created = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

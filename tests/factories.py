@@ -148,3 +148,9 @@ def submit_claim(program, *, files=None, **overrides):
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def make_staff(username: str, role: str, password: str = "pass-word-123"):
+    from claims.services.staff import staff_create
+
+    return staff_create(username, role, password)

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from claims.errors import ServiceError
+from claims.roles import ROLES
+from claims.services.staff import staff_create
+
+
+class Command(BaseCommand):
+    help = "Create a staff account with a role (or update an existing one's role and password)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=ROLES)
+        parser.add_argument("--password", required=True)
+
+    def handle(self, *args, username: str, role: str, password: str, **options):
+        try:
+            staff_create(username, role, password)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(f"staff user {username} has role {role}")
