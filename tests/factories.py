@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import itertools
 import json
@@ -119,7 +120,7 @@ def program_document(code: str = "test-car", *, budget: str = "800000.00", today
     data = json.loads((Path(__file__).resolve().parent.parent / "programs" / "fenyang-2023-car.json").read_text())
     data.update(
         code=code,
-        claim_prefix="T" + code.replace("-", "")[:4].upper(),
+        claim_prefix="T" + hashlib.sha1(code.encode()).hexdigest()[:6].upper(),
         budget_total=budget,
         claim_window={"start": (today - dt.timedelta(days=30)).isoformat(), "end": (today + dt.timedelta(days=30)).isoformat()},
         purchase_window={

@@ -22,7 +22,8 @@ class Program(models.Model):
 
     code = models.SlugField(_("代码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=200)
-    claim_prefix = models.CharField(_("申请编号前缀"), max_length=12)
+    # Unique, because claim numbers (prefix + sequence) must identify a claim across programs.
+    claim_prefix = models.CharField(_("申请编号前缀"), max_length=12, unique=True)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     budget_total = models.DecimalField(_("预算总额"), **MONEY)
     reserved = models.DecimalField(_("已预留"), default=ZERO, **MONEY)

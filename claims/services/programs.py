@@ -66,8 +66,12 @@ class ProgramSpec:
     raw: dict
 
 
+class _JsonFloat(str):
+    """A JSON number with a fraction: money must be a string, so it is refused (and never becomes a float)."""
+
+
 def _money(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if isinstance(value, bool | _JsonFloat) or not isinstance(value, str | int):
         raise ProgramFileError(field, _("金额必须是字符串形式的十进制数，例如 \"6000.00\""))
     amount = parse_money(value)
     if amount is None:
@@ -229,7 +233,7 @@ def program_parse_file(path: str | Path) -> ProgramSpec:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProgramFileError("(file)", _("无法读取文件：%(e)s") % {"e": exc}) from None
     try:
-        data = json.loads(text, parse_float=str)
+        data = json.loads(text, parse_float=_JsonFloat)
     except json.JSONDecodeError as exc:
         raise ProgramFileError("(file)", _("JSON 格式错误：第 %(l)d 行第 %(c)d 列") % {"l": exc.lineno, "c": exc.colno}) from None
     return program_parse(data)
@@ -245,6 +249,8 @@ def program_load(spec: ProgramSpec) -> tuple[Program, bool]:
     """Create the program, or update it under CONTRACT §1's rules. Returns (program, created)."""
     program = Program.objects.select_for_update().filter(code=spec.code).first()
     created = program is None
+    if Program.objects.filter(claim_prefix=spec.claim_prefix).exclude(code=spec.code).exists():
+        raise ProgramFileError("claim_prefix", _("该编号前缀已被其他项目使用"))
     fields = dict(
         name=spec.name,
         claim_prefix=spec.claim_prefix,
