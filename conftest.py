@@ -1,18 +1,6 @@
-"""Test-wide setup. Environment first, before Django reads its settings."""
+"""Test-wide fixtures. Environment defaults for tests are in tests/settings.py."""
 
-import os
-import tempfile
-from pathlib import Path
-
-# Tests get their own data folder (documents, keys, broker, SQLite) unless CI names one.
-os.environ.setdefault("SUBSIDY_DATA_DIR", str(Path(tempfile.gettempdir()) / f"subsidy-test-{os.getuid()}"))
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-# OCR is exercised by tests/ocr; elsewhere a claim's documents are "read" by no engine, which is fast.
-os.environ.setdefault("OCR_ENGINES", "")
-for scope in ("SUBMIT_RATE", "LOOKUP_RATE", "AUTH_RATE"):
-    os.environ.setdefault(scope, "100000/min")
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)

@@ -243,7 +243,7 @@ def _tesseract_line(data: dict, run: Sequence[int], engine: str) -> TextLine:
             text += " "
         text += word
     confs = [float(data["conf"][i]) for i in run if float(data["conf"][i]) >= 0]
-    confidence = (min(confs) / 100.0) if confs else 0.0
+    confidence = (sum(confs) / len(confs) / 100.0) if confs else 0.0
     x0 = min(data["left"][i] for i in run)
     y0 = min(data["top"][i] for i in run)
     x1 = max(data["left"][i] + data["width"][i] for i in run)

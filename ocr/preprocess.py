@@ -118,9 +118,9 @@ def for_tesseract(image: Image.Image, kind: str) -> Image.Image:
     channels = [_flatten_light(rgb[..., i]) for i in range(3)]
     r, g, b = (c.astype(np.int16) for c in channels)
     gray = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
-    # Red print (seals): strongly more red than green and blue -> paper.
-    redness = r - (g + b) // 2
-    gray = np.where(redness > 90, 255, gray).astype(np.uint8)
+    # Red print (seals): much more red than green, green about equal to blue (brown print has G well above B).
+    seal = ((r - g) > 45) & (np.abs(g - b) < 35) & (r > 110)
+    gray = np.where(seal, 255, gray).astype(np.uint8)
     angle = estimate_skew(gray)
     gray = _rotate(gray, angle)
     gray = cv2.GaussianBlur(gray, (3, 3), 0)

@@ -302,6 +302,11 @@ def _discard_unreferenced(names: list[str]) -> None:
 def claim_documents_create(claim: Claim, claim_input: ClaimInput, stored: dict[str, str]) -> list[ClaimDocument]:
     now = timezone.now()
     kinds = list(claim_input.documents)
+    # Files are content-addressed and shared: a concurrent submission that stored the same bytes and then rolled
+    # back may have discarded "its" copy before our row committed. Storing again after commit is a cheap no-op
+    # when the file is there, and restores it when it is not.
+    docs = list(claim_input.documents.values())
+    transaction.on_commit(lambda: [document_store(doc) for doc in docs])
     ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(is_current=False, replaced_at=now)
     return ClaimDocument.objects.bulk_create(
         ClaimDocument(
