@@ -76,3 +76,73 @@ def token_client(user):
     token, _created = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real `celery -A subsidy worker` on the configured broker (Redis in CI, else the file broker), using the
+    test database; tasks sent by the test go through the broker instead of running inline."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from subsidy.celery import app
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "subsidy.settings",
+        "DATABASE_URL": url,
+        "SUBSIDY_DATA_DIR": str(settings.DATA_DIR),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = open(settings.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "subsidy", "worker", "--pool=solo", "--loglevel=INFO", "-n", f"test{os.getpid()}@%h"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=str(settings.BASE_DIR),
+    )
+    app.conf.task_always_eager = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited early: {(settings.DATA_DIR / 'worker.log').read_text()[-2000:]}")
+            if b"ready." in (settings.DATA_DIR / "worker.log").read_bytes():
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("worker did not start within 60 s")
+        yield proc
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
+    """Poll until `predicate()` is truthy (returns its value) or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

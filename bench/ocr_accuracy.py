@@ -55,7 +55,11 @@ def run_engine(engine_name: str, jobs, out) -> None:
         print(f"\n## {engine_name}: not available ({getattr(engine, 'missing_reason', '')})", file=out)
         return
     # warm up (model load) outside the measurements
-    engine.raw_call(generate("id_card_back", 0).image)
+    for warm in (generate("invoice", 1, "clean"), generate("invoice", 1, "degraded"), generate("pos_slip", 1)):
+        buf = io.BytesIO()
+        warm.image.convert("RGB").save(buf, "JPEG", quality=92)
+        engine.raw_call(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        read_document(warm.kind, buf.getvalue(), "image/jpeg", engines=[engine_name])
     field_total: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     field_right: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     conf_wrong: dict[tuple[str, str], int] = defaultdict(int)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+import contextlib
+import threading
+
 from PIL import Image
 
 from .engines import TextLine
@@ -17,6 +20,18 @@ MAX_RENDER_SIDE = 3508  # A4 at 300 dpi
 
 class PdfError(ValueError):
     """The file is not a readable PDF."""
+
+
+_fallback_lock = threading.RLock()
+
+
+def pdfium_lock() -> contextlib.AbstractContextManager:
+    """PDFium is not thread-safe: share the claims app's process-wide lock when it is there."""
+    try:
+        from claims.services.documents import pdfium_lock as lock
+    except Exception:  # used outside the project (bench, tests without Django)
+        return _fallback_lock
+    return lock
 
 
 def is_pdf(data: bytes) -> bool:
@@ -38,6 +53,11 @@ def text_layer_lines(data: bytes, min_chars: int = 20) -> list[TextLine]:
     Characters are grouped into runs that end at a line break or a wide horizontal gap (a table cell border), so
     that a label and its value become separate lines as they would from OCR.  Empty when there is no text layer.
     """
+    with pdfium_lock():
+        return _text_layer_lines(data, min_chars)
+
+
+def _text_layer_lines(data: bytes, min_chars: int) -> list[TextLine]:
     pdf = _open(data)
     try:
         if len(pdf) == 0:
@@ -85,6 +105,11 @@ def text_layer_lines(data: bytes, min_chars: int = 20) -> list[TextLine]:
 
 
 def render_first_page(data: bytes, dpi: int = RENDER_DPI) -> Image.Image:
+    with pdfium_lock():
+        return _render_first_page(data, dpi)
+
+
+def _render_first_page(data: bytes, dpi: int) -> Image.Image:
     pdf = _open(data)
     try:
         if len(pdf) == 0:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("api/v1/", include("claims.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The buyers' pages, at the site root: keep last so every route above wins.
+    path("", include("claims.web.urls")),
 ]

@@ -10,6 +10,7 @@ from .claims import (
     FuelType,
     IdempotencyRecord,
 )
+from .payouts import Payout, PayoutBatch, PayoutResultImport, PayoutStatus
 from .programs import Dealer, LedgerEntry, Program, Tier
 
 __all__ = [
@@ -25,6 +26,10 @@ __all__ = [
     "FuelType",
     "IdempotencyRecord",
     "LedgerEntry",
+    "Payout",
+    "PayoutBatch",
+    "PayoutResultImport",
+    "PayoutStatus",
     "Program",
     "Tier",
 ]

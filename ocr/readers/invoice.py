@@ -154,6 +154,11 @@ def amount_consensus(
     return best
 
 
+def _seller_name_ok(name: str, confidence: float) -> bool:
+    """The seller's name lies under the red seal and has no check character: demand a near-certain reading."""
+    return confidence >= 0.99 and name.endswith(("公司", "有限公司", "厂", "中心", "店"))
+
+
 def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldReading]:
     layout = Layout(lines, LABELS)
     out: dict[str, FieldReading] = {name: missing(engine) for name in FIELDS}
@@ -320,7 +325,7 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
         item, end = seller_label
         rest = compact(item.text)[end:]
         if _NAME_RE.match(rest or "") and len(rest) >= 4:
-            out["seller_name"] = FieldReading(rest, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
+            out["seller_name"] = FieldReading(rest, item.confidence, _seller_name_ok(rest, item.confidence), engine)
         else:
             for candidate in layout.right_of(item):
                 if layout.is_label(candidate):
@@ -328,7 +333,7 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
                 text = compact(candidate.text)
                 if _NAME_RE.match(text) and len(text) >= 4:
                     conf = candidate.confidence
-                    out["seller_name"] = FieldReading(text, conf, conf >= MIN_NAME_CONFIDENCE, engine)
+                    out["seller_name"] = FieldReading(text, conf, _seller_name_ok(text, conf), engine)
                 break
     credit_label = _label_item(
         layout,

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.program_list, name="programs"),
+    path("p/<slug:code>/", views.program_detail, name="program"),
+    path("p/<slug:code>/apply/", views.apply, name="apply"),
+    path("claim/", views.lookup, name="lookup"),
+    path("claim/forget/", views.forget, name="forget"),
+    path("claim/<str:claim_number>/", views.claim_detail, name="claim"),
+    path("claim/<str:claim_number>/submitted/", views.submitted, name="submitted"),
+    path("claim/<str:claim_number>/withdraw/", views.withdraw, name="withdraw"),
+    path("claim/<str:claim_number>/correct/", views.correct, name="correct"),
+    path("claim/<str:claim_number>/bank-account/", views.bank_account, name="bank-account"),
+]

@@ -1,0 +1,52 @@
+"""Per-document OCR readings."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReadingStatus(models.TextChoices):
+    PENDING = "pending", _("等待识别")
+    DONE = "done", _("已识别")
+    FAILED = "failed", _("识别失败")
+    ENGINE_MISSING = "engine_missing", _("未安装识别引擎")
+
+
+class DocumentReading(models.Model):
+    """What the OCR read from one stored document.
+
+    Keyed on the document and the hash of the stored file: reading the same file again changes nothing, and a
+    document whose file hash differs from the reading's is read again.
+    """
+
+    document = models.OneToOneField(
+        "claims.ClaimDocument", on_delete=models.CASCADE, related_name="ocr_reading", verbose_name=_("申请材料")
+    )
+    kind = models.CharField(_("材料"), max_length=20)
+    file_sha256 = models.CharField(_("识别文件 SHA-256"), max_length=64, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ReadingStatus.choices, default=ReadingStatus.PENDING, db_index=True
+    )
+    engines = models.JSONField(_("使用的引擎"), default=list, blank=True)
+    engines_missing = models.JSONField(_("缺少的引擎"), default=list, blank=True)
+    fields = models.JSONField(_("识别字段"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("材料识别结果")
+        verbose_name_plural = _("材料识别结果")
+        indexes = [models.Index(fields=["status", "updated_at"], name="ocr_reading_status_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.document_id}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != ReadingStatus.PENDING
