@@ -72,7 +72,15 @@ class SyntheticDocument:
     image: Image.Image
     truth: dict[str, Any]
     seed: int
-    fonts: dict[str, str] = field(default_factory=dict)
+    texts: list[tuple[float, float, str, int, str]] = field(default_factory=list)
+
+    def to_pdf(self, text_layer: bool = True, kangxi: bool = False) -> bytes:
+        """A one-page PDF: with a text layer (as e-invoices are issued), or the image only (a scan)."""
+        if not text_layer:
+            buf = io.BytesIO()
+            self.image.convert("RGB").save(buf, "PDF", resolution=300.0)
+            return buf.getvalue()
+        return _text_pdf(self.image.size, self.texts, kangxi=kangxi)
 
     def to_bytes(self, fmt: str = "PNG", quality: int = 92) -> tuple[bytes, str]:
         buf = io.BytesIO()
@@ -157,8 +165,13 @@ _RED = (222, 40, 40)
 _PAPER = (250, 248, 242)
 
 
+_LAST_TEXTS: list = []
+
+
 class _Canvas:
     def __init__(self, size: tuple[int, int], rng: random.Random, paper=_PAPER) -> None:
+        self.texts: list[tuple[float, float, str, int, str]] = []
+        _LAST_TEXTS[:] = [self.texts]
         self.image = Image.new("RGB", size, paper)
         self.draw = ImageDraw.Draw(self.image)
         self.rng = rng
@@ -169,6 +182,9 @@ class _Canvas:
     def text(self, xy, text: str, size: int, fill=_BLACK, font=None, anchor="lm") -> None:
         path, index = font or self.value_font
         self.draw.text(xy, text, font=_font(path, index, size), fill=fill, anchor=anchor)
+        width = _font(path, index, size).getlength(text)
+        x = xy[0] - (width / 2 if anchor[0] == "m" else 0)
+        self.texts.append((x, xy[1], text, size, anchor))
 
     def label(self, xy, text: str, size: int, fill=_BROWN, anchor="lm") -> None:
         self.text(xy, text, size, fill=fill, font=self.label_font, anchor=anchor)
@@ -207,6 +223,39 @@ def _seal(image: Image.Image, center: tuple[int, int], radii: tuple[int, int], t
         1 - alpha + alpha * np.asarray(layer, dtype=np.float32) / 255.0
     )
     image.paste(Image.fromarray(mixed.clip(0, 255).astype(np.uint8)), box)
+
+
+def _text_pdf(size: tuple[int, int], texts, kangxi: bool = False) -> bytes:
+    """Write ``texts`` (pixel positions at 300 dpi) as real PDF text with an embedded CJK font (pypdfium2)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    scale = 72 / 300
+    page_w, page_h = size[0] * scale, size[1] * scale
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(page_w, page_h)
+    path = next((p for p, _ in available_fonts() if p.endswith("wqy-microhei.ttc")), available_fonts()[0][0])
+    data = Path(path).read_bytes()
+    font_buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+    font = pdfium_c.FPDFText_LoadFont(doc, font_buf, len(data), pdfium_c.FPDF_FONT_TRUETYPE, 1)
+    keep = [font_buf]
+    for x, y, text, px, _anchor in texts:
+        if kangxi:  # e-invoice generators often emit Kangxi radicals, e.g. 统⼀ for 统一
+            text = text.replace("一", "\u2f00").replace("人", "\u2f08")
+        obj = pdfium_c.FPDFPageObj_CreateTextObj(doc, font, px * scale)
+        wide = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+        keep.append(wide)
+        pdfium_c.FPDFText_SetText(obj, ctypes.cast(wide, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+        pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x * scale, page_h - y * scale - px * scale * 0.35)
+        pdfium_c.FPDFPage_InsertObject(page, obj)
+    pdfium_c.FPDFPage_GenerateContent(page)
+    out = io.BytesIO()
+    doc.save(out)
+    doc.close()
+    del keep
+    return out.getvalue()
 
 
 # --- invoice ----------------------------------------------------------------------------------------------------
@@ -403,7 +452,7 @@ def _plate(rng: random.Random, nev: bool) -> str:
     return "晋J" + tail
 
 
-def _render_vehicle_license(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+def _render_vehicle_license(rng: random.Random, overrides: dict[str, Any]) -> tuple[Image.Image, dict[str, Any]]:
     nev = rng.random() < 0.4
     register = _date(rng)
     issue = register + dt.timedelta(days=rng.randrange(0, 3))
@@ -414,6 +463,7 @@ def _render_vehicle_license(rng: random.Random) -> tuple[Image.Image, dict[str, 
         "register_date": register,
         "issue_date": issue,
     }
+    truth.update(overrides)
     c = _Canvas((1400, 960), rng, paper=(238, 240, 236))
     lab, ls, vs = (40, 40, 60), 34, 38
     c.label((700, 70), "中华人民共和国机动车行驶证", 52, fill=lab, anchor="mm")
@@ -563,7 +613,13 @@ def degrade(image: Image.Image, condition: str, rng: random.Random) -> Image.Ima
 # --- entry point ------------------------------------------------------------------------------------------------
 
 
-def generate(kind: str, seed: int = 0, condition: str = "clean", digital: bool | None = None) -> SyntheticDocument:
+def generate(
+    kind: str,
+    seed: int = 0,
+    condition: str = "clean",
+    digital: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> SyntheticDocument:
     """A synthetic document of ``kind`` with its truth; the same (kind, seed, condition) gives the same image."""
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition}")
@@ -571,10 +627,11 @@ def generate(kind: str, seed: int = 0, condition: str = "clean", digital: bool |
     if kind == "invoice":
         is_digital = rng.random() < 0.2 if digital is None else digital
         truth = _invoice_truth(rng, is_digital)
+        truth.update(overrides or {})
         image = _render_invoice(rng, truth, is_digital)
         truth = {k: v for k, v in truth.items() if not k.startswith("_")}
     elif kind == "vehicle_license":
-        image, truth = _render_vehicle_license(rng)
+        image, truth = _render_vehicle_license(rng, overrides or {})
     elif kind == "id_card_front":
         image, truth = _render_id_front(rng)
     elif kind == "id_card_back":
@@ -583,6 +640,7 @@ def generate(kind: str, seed: int = 0, condition: str = "clean", digital: bool |
         image, truth = _render_pos_slip(rng)
     else:
         raise ValueError(f"unknown kind {kind}")
+    texts = list(_LAST_TEXTS[0]) if _LAST_TEXTS else []
     damage_rng = random.Random(f"{kind}:{seed}:{condition}")
     image = degrade(image, condition, damage_rng)
-    return SyntheticDocument(kind=kind, condition=condition, image=image, truth=truth, seed=seed)
+    return SyntheticDocument(kind=kind, condition=condition, image=image, truth=truth, seed=seed, texts=texts)

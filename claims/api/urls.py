@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import public
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("claims/", public.ClaimSubmitView.as_view(), name="claim-submit"),
     path("claims/lookup/", public.ClaimLookupView.as_view(), name="claim-lookup"),
     path("claims/<str:claim_number>/withdraw/", public.ClaimWithdrawView.as_view(), name="claim-withdraw"),
+    path("", include("claims.api.staff_urls")),  # staff API and corrections (issue 5)
 ]

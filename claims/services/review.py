@@ -532,3 +532,44 @@ def document_view_record(user, document, *, request=None) -> None:
 
 
 DOCUMENT_LABELS = dict(DocumentKind.choices)
+
+
+def claim_staff_view(claim_number: str, *, user, request=None, document_url, where: str = "api") -> dict[str, Any]:
+    """The staff detail of a claim; unmasked PII only for roles that need it, each such display audited."""
+    from claims.selectors_review import claim_for_staff, claim_staff_detail
+
+    claim = claim_for_staff(claim_number)
+    if claim is None:
+        raise NotFound("claim_not_found", _("申请不存在"))
+    reveal = can_see_pii(user)
+    data = claim_staff_detail(claim, reveal=reveal, document_url=document_url)
+    if reveal:
+        pii_display_record(user, claim, fields=["id_number", "phone", "bank_account"], where=where, request=request)
+    return data
+
+
+# --- Staff authentication ----------------------------------------------------------------------------------------
+
+
+def staff_token_obtain(username: str, password: str, *, request) -> str:
+    """The API token of a staff member. Authenticates through Django (so django-axes counts failures and locks)."""
+    from django.conf import settings
+    from django.contrib.auth import authenticate
+    from rest_framework.authtoken.models import Token
+
+    from claims.roles import user_roles
+
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            raise ServiceError(
+                "account_locked",
+                _("登录失败次数过多，账号已被暂时锁定，请稍后再试"),
+                status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
+            )
+        raise ServiceError("invalid_credentials", _("用户名或密码错误"), status=400)
+    if not user_roles(user):
+        raise Forbidden("not_staff", _("该账号没有任何工作人员角色"))
+    token, _created = Token.objects.get_or_create(user=user)
+    audit_log("api_token_issued", actor=user, request=request)
+    return token.key

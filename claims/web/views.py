@@ -212,6 +212,18 @@ def _events_display(view: dict) -> list[dict[str, Any]]:
     return [{**e, "at": parse_datetime(e["at"])} for e in view["events"]]
 
 
+def _js_text() -> dict[str, str]:
+    """The few words the enhancement script writes into the page, translated here (UI text goes through i18n)."""
+    return {
+        "quote": _("预计补贴 %(x)s"),
+        "band_open": _("%(a)s 以上"),
+        "band": _("%(a)s 以上至 %(b)s（含）"),
+        "why": _("发票金额 %(x)s 属于 %(band)s 这一档。"),
+        "chosen": _("已选择：%(x)s"),
+        "network": _("网络连接中断，请检查网络后再次点击提交（不会重复提交）。"),
+    }
+
+
 # --- Programs ------------------------------------------------------------------------------------------------------
 
 
@@ -259,6 +271,7 @@ def _render_apply(request, program, info, *, values=None, errors=None, summary=N
         # One token per rendering of the form: a double click or a retried post replays the first answer.
         "idempotency_key": uuid.uuid4().hex,
         "quote_url": reverse("api:program-quote", args=[program.code]),
+        "js_text": _js_text(),
     }
     return render(request, "public/apply.html", context, status=status)
 
@@ -435,6 +448,7 @@ def _follow_up(
             "doc_fields": [forms.bind_field(n, values, errors) for n in docs],
             "field_summary": forms.error_summary(errors or {}),
             "summary": other or [],
+            "js_text": _js_text(),
         }
         return render(request, template, context, status=status)
 

@@ -214,3 +214,10 @@ def test_healthz_broker_down(client, settings):
 def test_openapi_schema_served(client):
     r = client.get("/api/schema/")
     assert r.status_code == 200 and b"/api/v1/claims/" in r.content
+
+
+@pytest.mark.django_db
+def test_api_docs_page_uses_local_assets(client):
+    r = client.get("/api/docs/")
+    assert r.status_code == 200
+    assert b"cdn.jsdelivr" not in r.content and b"/static/drf_spectacular_sidecar/" in r.content
