@@ -55,7 +55,11 @@ def run_engine(engine_name: str, jobs, out) -> None:
         print(f"\n## {engine_name}: not available ({getattr(engine, 'missing_reason', '')})", file=out)
         return
     # warm up (model load) outside the measurements
-    for warm in (generate("invoice", 1, "clean"), generate("invoice", 1, "degraded"), generate("pos_slip", 1)):
+    for warm in (
+        generate("invoice", 1, "clean"),
+        generate("invoice", 1, "degraded"),
+        generate("pos_slip", 1),
+    ):
         buf = io.BytesIO()
         warm.image.convert("RGB").save(buf, "JPEG", quality=92)
         engine.raw_call(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
@@ -102,7 +106,8 @@ def run_engine(engine_name: str, jobs, out) -> None:
         kind, cond = key
         n = max(field_total[key].values())
         cells = ", ".join(
-            f"{name} {100 * field_right[key][name] / field_total[key][name]:.0f}%" for name in field_total[key]
+            f"{name} {100 * field_right[key][name] / field_total[key][name]:.0f}%"
+            for name in field_total[key]
         )
         print(f"{kind:16s} {cond:9s} n={n:3d} confident-wrong={conf_wrong[key]}  {cells}", file=out)
     print("\ninvoice amount (¥ 价税合计) reported confident:", file=out)
@@ -113,7 +118,10 @@ def run_engine(engine_name: str, jobs, out) -> None:
             f"  confident-wrong {bucket['wrong']}",
             file=out,
         )
-    print("\nseconds per document (median; document = read_document, raw = bare engine call on the decoded image):", file=out)
+    print(
+        "\nseconds per document (median; document = read_document, raw = bare engine call on the decoded image):",
+        file=out,
+    )
     for key in sorted(doc_times):
         d, r = statistics.median(doc_times[key]), statistics.median(raw_times[key])
         print(f"  {key[0]:16s} {key[1]:9s} document {d:5.2f}  raw {r:5.2f}  ratio {d / r:4.2f}", file=out)
@@ -128,10 +136,14 @@ def run_engine(engine_name: str, jobs, out) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--invoices", type=int, default=30, help="clean and degraded invoices each")
     parser.add_argument("--singles", type=int, default=8, help="invoices per single damage")
-    parser.add_argument("--others", type=int, default=5, help="clean and degraded documents of each other kind")
+    parser.add_argument(
+        "--others", type=int, default=5, help="clean and degraded documents of each other kind"
+    )
     parser.add_argument("--engines", default="rapidocr,tesseract")
     args = parser.parse_args()
     jobs = plan(args)

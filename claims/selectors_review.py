@@ -10,11 +10,12 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from claims.crypto import mask, pii_hash
 from claims.models import Claim, ClaimCheck, ClaimDocument, ClaimEvent, Program
 from claims.models.claims import ClaimStatus, DocumentKind
-from claims.money import money_str
+from claims.money import money_display, money_str
 from claims.services.budget import claim_queue_position
 from claims.services.checks import CHECK_CODES
 
@@ -70,19 +71,25 @@ PII_OCR_FIELDS = frozenset({"id_number", "buyer_id_number"})
 
 def _failed_checks_prefetch() -> Prefetch:
     return Prefetch(
-        "checks", queryset=ClaimCheck.objects.filter(result=ClaimCheck.Result.FAIL).order_by("id"), to_attr="failed_checks"
+        "checks",
+        queryset=ClaimCheck.objects.filter(result=ClaimCheck.Result.FAIL).order_by("id"),
+        to_attr="failed_checks",
     )
 
 
 def staff_claims(filters: Mapping[str, str] | None = None) -> QuerySet[Claim]:
     """Claims in arrival order (program, seq), filtered; the failed checks come prefetched per page.
 
-    Filters: status (comma-separated), fuel_type, tier (tier position), failing_check (a check code), dealer
+    Filters: status (comma-separated), fuel_type, tier (1 = lowest tier), failing_check (a check code), dealer
     (credit code), program (code), channel, q (claim number, VIN, plate, or ID number / phone / bank account via
     their keyed hashes).
     """
     filters = filters or {}
-    qs = Claim.objects.select_related("program").prefetch_related(_failed_checks_prefetch()).order_by("program_id", "seq")
+    qs = (
+        Claim.objects.select_related("program")
+        .prefetch_related(_failed_checks_prefetch())
+        .order_by("program_id", "seq")
+    )
     statuses = [s for s in (filters.get("status") or "").split(",") if s]
     if statuses:
         qs = qs.filter(status__in=statuses)
@@ -90,7 +97,7 @@ def staff_claims(filters: Mapping[str, str] | None = None) -> QuerySet[Claim]:
         qs = qs.filter(fuel_type=filters["fuel_type"])
     if filters.get("tier"):
         try:
-            qs = qs.filter(tier_position=int(filters["tier"]))
+            qs = qs.filter(tier_position=int(filters["tier"]) - 1)  # tiers are numbered from 1 on the wire
         except ValueError:
             qs = qs.none()
     if filters.get("failing_check"):
@@ -139,7 +146,7 @@ def claim_list_row(claim: Claim) -> dict[str, Any]:
         "applicant_name": claim.applicant_name,
         "id_number": claim.id_number_masked,
         "fuel_type": claim.fuel_type,
-        "tier": claim.tier_position,
+        "tier": claim.tier_position + 1,
         "subsidy_amount": money_str(claim.subsidy_amount),
         "requested_subsidy_amount": money_str(claim.requested_subsidy_amount),
         "vin": claim.vin,
@@ -243,7 +250,9 @@ def ocr_comparison(claim: Claim, ocr: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def claim_staff_detail(claim: Claim, *, reveal: bool, document_url: Callable[[ClaimDocument], str]) -> dict[str, Any]:
+def claim_staff_detail(
+    claim: Claim, *, reveal: bool, document_url: Callable[[ClaimDocument], str]
+) -> dict[str, Any]:
     """The staff detail (CONTRACT §3): declared fields, `ocr`, `checks`, `events`, documents with their links."""
     ocr = claim_ocr(claim)
     documents = list(claim.documents.filter(is_current=True).order_by("kind", "id"))
@@ -260,13 +269,14 @@ def claim_staff_detail(claim: Claim, *, reveal: bool, document_url: Callable[[Cl
         "decided_by": claim.decided_by.get_username() if claim.decided_by else None,
         **_declared(claim, reveal),
         "pii_masked": not reveal,
-        "tier": claim.tier_position,
+        "tier": claim.tier_position + 1,
         "subsidy_amount": money_str(claim.subsidy_amount),
         "requested_subsidy_amount": money_str(claim.requested_subsidy_amount),
         "queue_position": claim_queue_position(claim),
         "ocr": ocr if reveal else _mask_ocr(ocr),
         "checks": [
-            {"code": c.code, "result": c.result, "detail": c.detail} for c in _ordered_checks(claim.checks.all())
+            {"code": c.code, "result": c.result, "detail": c.detail}
+            for c in _ordered_checks(claim.checks.all())
         ],
         "events": [
             {
@@ -323,9 +333,9 @@ def dashboard_data() -> list[dict[str, Any]]:
     oldest: dict[int, Claim] = {}
     for program in programs:
         first = (
-            Claim.objects.filter(program=program, status=ClaimStatus.UNDER_REVIEW).order_by("seq").only(
-                "claim_number", "submitted_at", "program_id", "seq"
-            )
+            Claim.objects.filter(program=program, status=ClaimStatus.UNDER_REVIEW)
+            .order_by("seq")
+            .only("claim_number", "submitted_at", "program_id", "seq")
         ).first()
         if first:
             oldest[program.pk] = first
@@ -343,12 +353,51 @@ def dashboard_data() -> list[dict[str, Any]]:
                     "paid": program.paid,
                     "available": program.available,
                 },
+                "budget_display": {
+                    "total": money_display(program.budget_total),
+                    "reserved": money_display(program.reserved),
+                    "paid": money_display(program.paid),
+                    "available": money_display(program.available),
+                },
                 "by_status": [
-                    {"status": s.value, "label": s.label, "count": by_status.get(s.value, 0)} for s in ClaimStatus
+                    {"status": s.value, "label": s.label, "count": by_status.get(s.value, 0)}
+                    for s in ClaimStatus
                 ],
                 "total_claims": sum(by_status.values()),
                 "oldest_under_review": first,
-                "oldest_age_days": (today - timezone.localtime(first.submitted_at).date()).days if first else None,
+                "oldest_age_days": (today - timezone.localtime(first.submitted_at).date()).days
+                if first
+                else None,
             }
         )
     return rows
+
+
+CHECK_LABELS: dict[str, Any] = {
+    "invoice_amount_matches_ocr": gettext_lazy("发票金额与识别结果一致"),
+    "invoice_amount_words_match": gettext_lazy("发票大写金额与小写金额一致"),
+    "vin_matches_invoice": gettext_lazy("车架号与发票一致"),
+    "vin_matches_license": gettext_lazy("车架号与行驶证一致"),
+    "buyer_matches_invoice": gettext_lazy("购买方姓名、身份证号与发票一致"),
+    "plate_matches_fuel_type": gettext_lazy("号牌与车辆类型相符"),
+    "dealer_eligible": gettext_lazy("销售方在备案名单中"),
+    "pos_amount_over_minimum": gettext_lazy("POS 金额达到最低要求"),
+    "bank_account_checksum": gettext_lazy("银行卡号校验位正确"),
+    "duplicate_document": gettext_lazy("材料未被其他申请使用"),
+}
+
+
+def next_claim_to_review(claim: Claim) -> Claim | None:
+    """The next claim waiting for review after this one in arrival order (then from the start of its program)."""
+    waiting = Claim.objects.filter(program_id=claim.program_id, status=ClaimStatus.UNDER_REVIEW).exclude(
+        pk=claim.pk
+    )
+    return (
+        waiting.filter(seq__gt=claim.seq).order_by("seq").only("pk", "claim_number").first()
+        or waiting.order_by("seq").only("pk", "claim_number").first()
+        or Claim.objects.filter(status=ClaimStatus.UNDER_REVIEW)
+        .exclude(pk=claim.pk)
+        .order_by("program_id", "seq")
+        .only("pk", "claim_number")
+        .first()
+    )

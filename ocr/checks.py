@@ -115,11 +115,19 @@ def _amount_checks(claim, invoice: _Doc) -> list[dict[str, str]]:
         results.append(_check("invoice_amount_matches_ocr", UNKNOWN, detail))
     elif declared is not None and confirmed == declared:
         results.append(
-            _check("invoice_amount_matches_ocr", PASS, f"发票价税合计 {_money(confirmed)} 与申报金额 {_money(declared)} 一致")
+            _check(
+                "invoice_amount_matches_ocr",
+                PASS,
+                f"发票价税合计 {_money(confirmed)} 与申报金额 {_money(declared)} 一致",
+            )
         )
     else:
         results.append(
-            _check("invoice_amount_matches_ocr", FAIL, f"发票价税合计 {_money(confirmed)} 与申报金额 {_money(declared)} 不一致")
+            _check(
+                "invoice_amount_matches_ocr",
+                FAIL,
+                f"发票价税合计 {_money(confirmed)} 与申报金额 {_money(declared)} 不一致",
+            )
         )
 
     engines = list(invoice.reading.engines or []) if invoice.reading else []
@@ -194,7 +202,9 @@ def _buyer_check(claim, invoice: _Doc) -> dict[str, str]:
     elif not name_ok:
         unsure.append("购买方名称" + (f"（识别为“{name}”，置信度不足）" if name else "（未识别）"))
     if id_ok and str(id_number).upper() != declared_id:
-        problems.append(f"购买方身份证号 {_mask_id(id_number)} 与申请人身份证号 {_mask_id(declared_id)} 不一致")
+        problems.append(
+            f"购买方身份证号 {_mask_id(id_number)} 与申请人身份证号 {_mask_id(declared_id)} 不一致"
+        )
     elif not id_ok:
         unsure.append("购买方身份证号" + ("（识别置信度不足）" if id_number else "（未识别）"))
     if problems:

@@ -104,7 +104,9 @@ def _rapid_engine():
 
             started = time.monotonic()
             _rapid_instance = RapidOCR(params={"Global.log_level": "warning"})
-            _rapid_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapidocr")
+            _rapid_executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="rapidocr"
+            )
             logger.info("RapidOCR loaded in %.2f s", time.monotonic() - started)
         return _rapid_instance
 

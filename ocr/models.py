@@ -21,7 +21,10 @@ class DocumentReading(models.Model):
     """
 
     document = models.OneToOneField(
-        "claims.ClaimDocument", on_delete=models.CASCADE, related_name="ocr_reading", verbose_name=_("申请材料")
+        "claims.ClaimDocument",
+        on_delete=models.CASCADE,
+        related_name="ocr_reading",
+        verbose_name=_("申请材料"),
     )
     kind = models.CharField(_("材料"), max_length=20)
     file_sha256 = models.CharField(_("识别文件 SHA-256"), max_length=64, db_index=True)

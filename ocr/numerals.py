@@ -173,7 +173,10 @@ def normalize_words(text: str) -> str:
 
 def _lenient_parse(text: str) -> Decimal | None:
     """Parse without validating the form; returns None on anything that is not made of 大写 characters."""
-    match = re.fullmatch(r"(?P<int>[零壹贰叁肆伍陆柒捌玖拾佰仟万亿]*?)(?:[圆元])?(?P<frac>[零壹贰叁肆伍陆柒捌玖角分]*)(?:[整正])?", text)
+    match = re.fullmatch(
+        r"(?P<int>[零壹贰叁肆伍陆柒捌玖拾佰仟万亿]*?)(?:[圆元])?(?P<frac>[零壹贰叁肆伍陆柒捌玖角分]*)(?:[整正])?",
+        text,
+    )
     if not match:
         return None
     int_text = match.group("int")
@@ -199,7 +202,9 @@ def _lenient_parse(text: str) -> Decimal | None:
             section, digit = 0, None
     total += section + (digit or 0)
     jiao = fen = 0
-    frac_match = re.fullmatch(r"零?(?:(?P<j>[壹贰叁肆伍陆柒捌玖])角)?零?(?:(?P<f>[壹贰叁肆伍陆柒捌玖])分)?", frac_text)
+    frac_match = re.fullmatch(
+        r"零?(?:(?P<j>[壹贰叁肆伍陆柒捌玖])角)?零?(?:(?P<f>[壹贰叁肆伍陆柒捌玖])分)?", frac_text
+    )
     if not frac_match:
         return None
     if frac_match.group("j"):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import contextlib
 import threading
+import unicodedata
 
 from PIL import Image
 

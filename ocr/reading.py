@@ -125,7 +125,9 @@ def _merge_invoice_amounts(fields: dict[str, FieldReading]) -> None:
         reading = fields.get(name)
         return reading.value if reading else None
 
-    agreed, agreeing = amount_consensus(val("amount_figures"), val("amount_words"), val("net_amount"), val("tax_amount"))
+    agreed, agreeing = amount_consensus(
+        val("amount_figures"), val("amount_words"), val("net_amount"), val("tax_amount")
+    )
     if agreed is None:
         return
     for name, key in (("amount_figures", "figures"), ("amount_words", "words")):

@@ -194,7 +194,9 @@ class _Canvas:
         return _font(path, index, size).getlength(text)
 
 
-def _seal(image: Image.Image, center: tuple[int, int], radii: tuple[int, int], top_text: str, code: str, rng) -> None:
+def _seal(
+    image: Image.Image, center: tuple[int, int], radii: tuple[int, int], top_text: str, code: str, rng
+) -> None:
     """Stamp a red oval seal (multiplied onto the page, like ink)."""
     w, h = radii
     layer = Image.new("RGB", (2 * w + 20, 2 * h + 20), (255, 255, 255))
@@ -268,7 +270,9 @@ def _invoice_truth(rng: random.Random, digital: bool) -> dict[str, Any]:
     tax = total - net
     model, vtype, origin = rng.choice(_MODELS)
     truth: dict[str, Any] = {
-        "invoice_code": None if digital else f"1{rng.choice(('14', '41', '31'))}00{rng.randrange(0, 10**7):07d}",
+        "invoice_code": None
+        if digital
+        else f"1{rng.choice(('14', '41', '31'))}00{rng.randrange(0, 10**7):07d}",
         "invoice_number": f"{rng.randrange(0, 10**20):020d}" if digital else f"{rng.randrange(0, 10**8):08d}",
         "invoice_date": _date(rng),
         "buyer_name": _name(rng),
@@ -452,7 +456,9 @@ def _plate(rng: random.Random, nev: bool) -> str:
     return "晋J" + tail
 
 
-def _render_vehicle_license(rng: random.Random, overrides: dict[str, Any]) -> tuple[Image.Image, dict[str, Any]]:
+def _render_vehicle_license(
+    rng: random.Random, overrides: dict[str, Any]
+) -> tuple[Image.Image, dict[str, Any]]:
     nev = rng.random() < 0.4
     register = _date(rng)
     issue = register + dt.timedelta(days=rng.randrange(0, 3))
@@ -534,7 +540,9 @@ def _render_pos_slip(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
     when = _date(rng)
     truth = {"amount": amount, "date": when}
     c = _Canvas((820, 1500), rng, paper=(246, 246, 244))
-    mono = rng.choice([f for f in available_fonts() if "Mono" in f[0] or f[1] in (1, 7)] or list(available_fonts()))
+    mono = rng.choice(
+        [f for f in available_fonts() if "Mono" in f[0] or f[1] in (1, 7)] or list(available_fonts())
+    )
     y = 60
 
     def line(text: str, size: int = 32, gap: int = 58) -> None:
@@ -582,7 +590,9 @@ def degrade(image: Image.Image, condition: str, rng: random.Random) -> Image.Ima
             bg = tuple(rng.randint(90, 170) for _ in range(3))
             img = img.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=bg)
         elif step == "blur":
-            img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 1.3) if mild else rng.uniform(1.2, 2.0)))
+            img = img.filter(
+                ImageFilter.GaussianBlur(rng.uniform(0.8, 1.3) if mild else rng.uniform(1.2, 2.0))
+            )
         elif step == "noise":
             arr = np.asarray(img, dtype=np.float32)
             sigma = rng.uniform(6, 12) if mild else rng.uniform(10, 18)

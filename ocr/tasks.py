@@ -84,7 +84,9 @@ def _refresh_when_complete(claim_id: int) -> None:
 def _reuse_previous(reading: DocumentReading) -> bool:
     """The same file already read for another document (a resubmission): copy its result instead of re-reading."""
     previous = (
-        DocumentReading.objects.filter(file_sha256=reading.file_sha256, kind=reading.kind, status=ReadingStatus.DONE)
+        DocumentReading.objects.filter(
+            file_sha256=reading.file_sha256, kind=reading.kind, status=ReadingStatus.DONE
+        )
         .exclude(pk=reading.pk)
         .order_by("-finished_at")
         .first()
@@ -192,7 +194,9 @@ def enqueue_claim_ocr(claim_id: int) -> None:
         if not created and reading.status == ReadingStatus.DONE and reading.file_sha256 == file_hash:
             continue
         if not created and reading.status != ReadingStatus.PENDING:
-            DocumentReading.objects.filter(pk=reading.pk).update(status=ReadingStatus.PENDING, updated_at=timezone.now())
+            DocumentReading.objects.filter(pk=reading.pk).update(
+                status=ReadingStatus.PENDING, updated_at=timezone.now()
+            )
         ocr_read_document.delay(document.pk)
         queued += 1
     if queued == 0:

@@ -260,6 +260,13 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "180"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# --- Payouts (issue 7) ----------------------------------------------------------------------------------------
+# Empty: payouts go to the bank as batch files. Set: each payout is sent through the bank's payment API.
+PAYOUT_GATEWAY_URL = os.environ.get("PAYOUT_GATEWAY_URL", "")
+PAYOUT_GATEWAY_TOKEN = os.environ.get("PAYOUT_GATEWAY_TOKEN", "")
+PAYOUT_GATEWAY_TIMEOUT = float(os.environ.get("PAYOUT_GATEWAY_TIMEOUT", "10"))
+PAYOUT_GATEWAY_MAX_ATTEMPTS = int(os.environ.get("PAYOUT_GATEWAY_MAX_ATTEMPTS", "4"))
+
 # --- OCR ----------------------------------------------------------------------------------------------------
 OCR_ENGINES = env_list("OCR_ENGINES", "rapidocr,tesseract")
 OCR_TIMEOUT_SECONDS = int(os.environ.get("OCR_TIMEOUT_SECONDS", "60"))

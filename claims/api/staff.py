@@ -105,7 +105,9 @@ class StaffClaimDetailView(StaffView):
     @extend_schema(summary="One claim: declared fields, OCR readings, checks, events, documents")
     def get(self, request, claim_number: str):
         return Response(
-            review.claim_staff_view(claim_number, user=request.user, request=request, document_url=document_url(request))
+            review.claim_staff_view(
+                claim_number, user=request.user, request=request, document_url=document_url(request)
+            )
         )
 
 
@@ -132,12 +134,16 @@ class ApproveView(DecisionView):
     def post(self, request, claim_number: str):
         data = ApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = review.claim_approve(claim_number, actor=request.user, note=data.validated_data["note"], request=request)
+        claim = review.claim_approve(
+            claim_number, actor=request.user, note=data.validated_data["note"], request=request
+        )
         return self.detail(request, claim)
 
 
 class RejectView(DecisionView):
-    @extend_schema(summary="Reject a claim (reviewer): money released, waitlist promoted", request=RejectSerializer)
+    @extend_schema(
+        summary="Reject a claim (reviewer): money released, waitlist promoted", request=RejectSerializer
+    )
     def post(self, request, claim_number: str):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -146,7 +152,9 @@ class RejectView(DecisionView):
 
 
 class ReturnView(DecisionView):
-    @extend_schema(summary="Return a claim to the applicant for correction (reviewer)", request=ReturnSerializer)
+    @extend_schema(
+        summary="Return a claim to the applicant for correction (reviewer)", request=ReturnSerializer
+    )
     def post(self, request, claim_number: str):
         data = ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)

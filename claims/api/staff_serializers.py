@@ -22,4 +22,6 @@ class RejectSerializer(serializers.Serializer):
 
 class ReturnSerializer(RejectSerializer):
     fields = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
-    documents = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    documents = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )

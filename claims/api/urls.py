@@ -12,4 +12,5 @@ urlpatterns = [
     path("claims/lookup/", public.ClaimLookupView.as_view(), name="claim-lookup"),
     path("claims/<str:claim_number>/withdraw/", public.ClaimWithdrawView.as_view(), name="claim-withdraw"),
     path("", include("claims.api.staff_urls")),  # staff API and corrections (issue 5)
+    path("", include("claims.api.finance_urls")),  # payouts, bank files, reports, new bank details (issue 7)
 ]

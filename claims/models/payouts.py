@@ -70,7 +70,8 @@ class PayoutBatch(models.Model):
                 name="payout_batch_four_eyes",
             ),
             models.CheckConstraint(
-                condition=Q(status="created") | Q(approved_by__isnull=False), name="payout_batch_approved_has_approver"
+                condition=Q(status="created") | Q(approved_by__isnull=False),
+                name="payout_batch_approved_has_approver",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="payout_batch_total_nonnegative"),
         ]
@@ -93,7 +94,9 @@ class Payout(models.Model):
     bank_name = models.CharField(_("开户银行"), max_length=100)
     bank_account = EncryptedTextField(_("银行卡号"))
     bank_account_masked = models.CharField(_("银行卡号"), max_length=19)
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts")
+    batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
     bank_reference = models.CharField(_("银行流水号"), max_length=64, blank=True)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -109,7 +112,9 @@ class Payout(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "attempt"], name="payout_unique_attempt"),
             # Never two successful payouts for one claim.
-            models.UniqueConstraint(fields=["claim"], condition=Q(status="paid"), name="payout_one_paid_per_claim"),
+            models.UniqueConstraint(
+                fields=["claim"], condition=Q(status="paid"), name="payout_one_paid_per_claim"
+            ),
             # At most one payout that is pending, in flight or paid: a retry exists only after a failure.
             models.UniqueConstraint(
                 fields=["claim"],

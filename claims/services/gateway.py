@@ -20,7 +20,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -54,7 +53,9 @@ class PayoutInstruction:
         return data
 
     def __repr__(self) -> str:  # never print the full account number in logs or tracebacks
-        return f"PayoutInstruction(key={self.key!r}, claim_number={self.claim_number!r}, amount={self.amount})"
+        return (
+            f"PayoutInstruction(key={self.key!r}, claim_number={self.claim_number!r}, amount={self.amount})"
+        )
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class HttpBankGateway:
                 return self._interpret(response.status, response.read())
         except urllib.error.HTTPError as exc:
             return self._interpret(exc.code, exc.read() if exc.fp else b"")
-        except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException, urllib.error.URLError) as exc:
+        except (TimeoutError, ConnectionError, http.client.HTTPException, urllib.error.URLError) as exc:
             # Sent or not, booked or not: nobody knows. The next step asks the bank.
             log.info("bank gateway %s %s: no answer (%s)", method, key, type(exc).__name__)
             return _Answer("unknown", detail=f"{type(exc).__name__}")

@@ -135,7 +135,9 @@ class SweepResult:
     rechecked: int = 0
 
 
-def payouts_sweep(*, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta = dt.timedelta(minutes=5)) -> SweepResult:
+def payouts_sweep(
+    *, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta = dt.timedelta(minutes=5)
+) -> SweepResult:
     """Periodic: queue what the broker may have lost. Bounded per run; every step is idempotent."""
     from claims.payout_tasks import payout_create_task, payout_send_task
 
@@ -268,7 +270,9 @@ class OutcomeRefused(Conflict):
     pass
 
 
-def _apply_paid(payout: Payout, claim: Claim, program: Program, *, reference: str, actor, source: str) -> None:
+def _apply_paid(
+    payout: Payout, claim: Claim, program: Program, *, reference: str, actor, source: str
+) -> None:
     """Record a confirmed payment. Caller holds the locks: program, claim, payout (in that order)."""
     if payout.amount != claim.subsidy_amount:  # pragma: no cover - amounts never change after approval
         raise RuntimeError(f"payout {payout.pk} amount differs from claim {claim.claim_number}")
@@ -423,7 +427,9 @@ def payout_record_gateway_outcome(payout_id: int, status: str, reference: str, r
 # --- Failed payouts: new bank details, retries ----------------------------------------------------------------
 
 
-def claim_bank_account_change(claim_number: str, id_number: str, raw: Mapping[str, Any], *, request=None) -> Claim:
+def claim_bank_account_change(
+    claim_number: str, id_number: str, raw: Mapping[str, Any], *, request=None
+) -> Claim:
     """The applicant's new bank details after a failed payout (CONTRACT §3).
 
     Only while `payout_failed`; validated like a submission (the holder must be the applicant, R6). The claim goes
@@ -436,7 +442,12 @@ def claim_bank_account_change(claim_number: str, id_number: str, raw: Mapping[st
     claim = claim_for_applicant(claim_number, id_number)
     _require_payout_failed(claim)
     parsed = claim_input_parse(
-        claim.program, raw, {}, fields=BANK_FIELDS, documents=(), current={"applicant_name": claim.applicant_name}
+        claim.program,
+        raw,
+        {},
+        fields=BANK_FIELDS,
+        documents=(),
+        current={"applicant_name": claim.applicant_name},
     )
     values = parsed.values
     with transaction.atomic():
@@ -484,7 +495,8 @@ def _require_payout_failed(claim: Claim) -> None:
     if claim.status != S.PAYOUT_FAILED:
         raise Conflict(
             "bank_account_change_not_allowed",
-            _("只有发放失败的申请才能更改收款银行卡（当前状态：%(s)s）") % {"s": ClaimStatus(claim.status).label},
+            _("只有发放失败的申请才能更改收款银行卡（当前状态：%(s)s）")
+            % {"s": ClaimStatus(claim.status).label},
         )
 
 
@@ -525,5 +537,3 @@ def payout_retry(claim_number: str, user, *, request=None) -> Claim:
         claim_id = claim.pk
         transaction.on_commit(lambda: _after_bank_change(claim_id))
     return claim
-
-

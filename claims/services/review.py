@@ -61,7 +61,9 @@ RETURN_REASONS: dict[str, Any] = {
 REJECT_REASONS: dict[str, Any] = {
     "not_individual": gettext_lazy("申请人不是个人消费者（单位购车不予补贴）"),
     "buyer_mismatch": gettext_lazy("申请人与购车发票上的购买方不一致"),
-    "vehicle_not_eligible": gettext_lazy("车辆不符合补贴条件（须为新乘用车，燃油车须达到国六及以上排放标准）"),
+    "vehicle_not_eligible": gettext_lazy(
+        "车辆不符合补贴条件（须为新乘用车，燃油车须达到国六及以上排放标准）"
+    ),
     "dealer_not_eligible": gettext_lazy("销售方不在本次活动备案的限额以上汽车零售企业名单中"),
     "out_of_window": gettext_lazy("购车或行驶证发证日期不在活动期内"),
     "invoice_invalid": gettext_lazy("购车发票真伪查验未通过"),
@@ -71,7 +73,10 @@ REJECT_REASONS: dict[str, Any] = {
 }
 # What a reviewer may ask the applicant to correct. The ID number identifies the applicant and is not correctable
 # (a wrong one is a rejection and a new claim).
-RETURNABLE_FIELDS: tuple[str, ...] = tuple(f for f in TEXT_FIELDS if f != "id_number") + ("dealer_name", "vehicle_model")
+RETURNABLE_FIELDS: tuple[str, ...] = tuple(f for f in TEXT_FIELDS if f != "id_number") + (
+    "dealer_name",
+    "vehicle_model",
+)
 RETURNABLE_DOCUMENTS: tuple[str, ...] = tuple(DOCUMENT_FIELDS)
 PII_FIELDS = ("phone", "bank_account")
 
@@ -115,7 +120,9 @@ def _names(values: Sequence[str] | None, allowed: Sequence[str], field: str) -> 
             raise ServiceError(
                 "invalid_field_name",
                 _("“%(n)s”不是可退回补正的项目") % {"n": name},
-                fields={field: [FieldError("invalid_field_name", _("无效的项目：%(n)s") % {"n": name}, field)]},
+                fields={
+                    field: [FieldError("invalid_field_name", _("无效的项目：%(n)s") % {"n": name}, field)]
+                },
             )
         if name not in names:
             names.append(name)
@@ -128,7 +135,9 @@ def _require_reviewer(actor) -> None:
 
 
 def _locked_claim(claim_number: str) -> Claim:
-    claim = Claim.objects.select_for_update().filter(claim_number=(claim_number or "").strip().upper()).first()
+    claim = (
+        Claim.objects.select_for_update().filter(claim_number=(claim_number or "").strip().upper()).first()
+    )
     if claim is None:
         raise NotFound("claim_not_found", _("申请不存在"))
     return claim
@@ -136,7 +145,9 @@ def _locked_claim(claim_number: str) -> Claim:
 
 def _claim_program_id(claim_number: str) -> int:
     program_id = (
-        Claim.objects.filter(claim_number=(claim_number or "").strip().upper()).values_list("program_id", flat=True).first()
+        Claim.objects.filter(claim_number=(claim_number or "").strip().upper())
+        .values_list("program_id", flat=True)
+        .first()
     )
     if program_id is None:
         raise NotFound("claim_not_found", _("申请不存在"))
@@ -311,7 +322,9 @@ def _sent(raw: Mapping[str, Any], name: str) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def claim_correct(claim_number: str, id_number: str, raw: Mapping[str, Any], files: Mapping[str, Any]) -> Claim:
+def claim_correct(
+    claim_number: str, id_number: str, raw: Mapping[str, Any], files: Mapping[str, Any]
+) -> Claim:
     """The applicant's correction of a returned claim: back to under_review at its original place (same seq).
 
     Only the fields and documents the reviewer named may be sent; every named document must be replaced. The
@@ -331,7 +344,9 @@ def claim_correct(claim_number: str, id_number: str, raw: Mapping[str, Any], fil
             refused.append(FieldError("field_not_returned", _("此项不在退回补正的范围内，不能修改"), name))
     for kind in DOCUMENT_FIELDS:
         if files.get(kind) and kind not in allowed_docs:
-            refused.append(FieldError("field_not_returned", _("此材料不在退回补正的范围内，不能重新上传"), kind))
+            refused.append(
+                FieldError("field_not_returned", _("此材料不在退回补正的范围内，不能重新上传"), kind)
+            )
     if refused:
         raise ValidationFailed(refused)
     fields = tuple(name for name in allowed_fields if _sent(raw, name))
@@ -339,7 +354,9 @@ def claim_correct(claim_number: str, id_number: str, raw: Mapping[str, Any], fil
     documents = tuple(claim.returned_documents) or tuple(k for k in DOCUMENT_FIELDS if files.get(k))
     if not fields and not documents:
         raise ServiceError("nothing_to_correct", _("请填写需要更正的信息或上传需要补正的材料"))
-    parsed = claim_input_parse(claim.program, raw, files, fields=fields, documents=documents, current=_current_values(claim))
+    parsed = claim_input_parse(
+        claim.program, raw, files, fields=fields, documents=documents, current=_current_values(claim)
+    )
     stored, created_files = _store_documents(parsed)
     try:
         with transaction.atomic():
@@ -397,7 +414,9 @@ def claim_correct(claim_number: str, id_number: str, raw: Mapping[str, Any], fil
 
 def _check_correctable(claim: Claim) -> None:
     if claim.status != S.RETURNED:
-        raise Conflict("not_returned", _("只有退回补正的申请才能补正，当前状态为“%(s)s”") % {"s": S(claim.status).label})
+        raise Conflict(
+            "not_returned", _("只有退回补正的申请才能补正，当前状态为“%(s)s”") % {"s": S(claim.status).label}
+        )
     if claim.correction_deadline and timezone.localdate() > claim.correction_deadline:
         raise Conflict(
             "correction_deadline_passed",
@@ -444,7 +463,9 @@ def _follow_amount(program, claim: Claim, old: Decimal, new: Decimal) -> str:
         claim.subsidy_amount = new
         ledger_move(program, LedgerEntry.Kind.RESERVE, new - old, claim, note="correction: larger subsidy")
         return "reserved"
-    claim.requested_subsidy_amount = new  # the reviewer sees the flag; the claim keeps its place and old amount
+    claim.requested_subsidy_amount = (
+        new  # the reviewer sees the flag; the claim keeps its place and old amount
+    )
     return "kept_old_amount"
 
 
@@ -469,7 +490,11 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
     with transaction.atomic():
         program = program_lock(program_id)
         claim = Claim.objects.select_for_update().get(pk=claim_id)
-        if claim.status != S.RETURNED or claim.correction_deadline is None or claim.correction_deadline >= today:
+        if (
+            claim.status != S.RETURNED
+            or claim.correction_deadline is None
+            or claim.correction_deadline >= today
+        ):
             return False  # corrected, decided or extended meanwhile: idempotent
         claim_transition(
             claim,
@@ -477,7 +502,8 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
             program=program,
             actor_label="system",
             reason_code="correction_expired",
-            reason=_("未在补正期限（%(d)s）内补正，申请已自动撤回") % {"d": claim.correction_deadline.isoformat()},
+            reason=_("未在补正期限（%(d)s）内补正，申请已自动撤回")
+            % {"d": claim.correction_deadline.isoformat()},
         )
         promoted = waitlist_promote(program)
         audit_log(
@@ -511,7 +537,13 @@ def counter_intake(
     _require_reviewer(clerk)
     result = claim_submit(program_code, raw, files, channel=Channel.COUNTER, taken_by=clerk)
     if result.claim is not None:
-        audit_log("claim_counter_intake", actor=clerk, request=request, claim=result.claim, status=result.claim.status)
+        audit_log(
+            "claim_counter_intake",
+            actor=clerk,
+            request=request,
+            claim=result.claim,
+            status=result.claim.status,
+        )
     return result
 
 
@@ -534,7 +566,9 @@ def document_view_record(user, document, *, request=None) -> None:
 DOCUMENT_LABELS = dict(DocumentKind.choices)
 
 
-def claim_staff_view(claim_number: str, *, user, request=None, document_url, where: str = "api") -> dict[str, Any]:
+def claim_staff_view(
+    claim_number: str, *, user, request=None, document_url, where: str = "api"
+) -> dict[str, Any]:
     """The staff detail of a claim; unmasked PII only for roles that need it, each such display audited."""
     from claims.selectors_review import claim_for_staff, claim_staff_detail
 
@@ -544,7 +578,9 @@ def claim_staff_view(claim_number: str, *, user, request=None, document_url, whe
     reveal = can_see_pii(user)
     data = claim_staff_detail(claim, reveal=reveal, document_url=document_url)
     if reveal:
-        pii_display_record(user, claim, fields=["id_number", "phone", "bank_account"], where=where, request=request)
+        pii_display_record(
+            user, claim, fields=["id_number", "phone", "bank_account"], where=where, request=request
+        )
     return data
 
 
@@ -573,3 +609,8 @@ def staff_token_obtain(username: str, password: str, *, request) -> str:
     token, _created = Token.objects.get_or_create(user=user)
     audit_log("api_token_issued", actor=user, request=request)
     return token.key
+
+
+def audit_export_record(user, *, request=None, params: Mapping[str, str] | None = None) -> None:
+    """Exporting the audit trail is itself audited (who took which slice of it)."""
+    audit_log("audit_export", actor=user, request=request, params=dict(params or {}))

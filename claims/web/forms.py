@@ -35,7 +35,9 @@ class FieldSpec:
 FIELDS: dict[str, FieldSpec] = {
     f.name: f
     for f in (
-        FieldSpec("applicant_name", _("姓名"), autocomplete="name", maxlength=30, help=_("与身份证上的姓名一致")),
+        FieldSpec(
+            "applicant_name", _("姓名"), autocomplete="name", maxlength=30, help=_("与身份证上的姓名一致")
+        ),
         FieldSpec(
             "id_number",
             _("身份证号"),
@@ -44,7 +46,13 @@ FIELDS: dict[str, FieldSpec] = {
             help=_("18 位居民身份证号码，最后一位可能是 X"),
         ),
         FieldSpec(
-            "phone", _("手机号"), kind="tel", inputmode="numeric", autocomplete="tel", maxlength=11, help=_("用于联系您")
+            "phone",
+            _("手机号"),
+            kind="tel",
+            inputmode="numeric",
+            autocomplete="tel",
+            maxlength=11,
+            help=_("用于联系您"),
         ),
         FieldSpec("fuel_type", _("车辆类型"), kind="radio"),
         FieldSpec(
@@ -53,7 +61,12 @@ FIELDS: dict[str, FieldSpec] = {
             maxlength=17,
             help=_("17 位，见行驶证或发票上的“车辆识别代号/车架号码”"),
         ),
-        FieldSpec("plate_number", _("车牌号"), maxlength=10, help=_("例如 晋J12345；新能源车为 8 位，例如 晋JD12345")),
+        FieldSpec(
+            "plate_number",
+            _("车牌号"),
+            maxlength=10,
+            help=_("例如 晋J12345；新能源车为 8 位，例如 晋JD12345"),
+        ),
         FieldSpec("license_issue_date", _("行驶证发证日期"), kind="date"),
         FieldSpec(
             "invoice_number",
@@ -184,7 +197,9 @@ def bind_steps(values, errors, *, dealers=()) -> list[dict[str, Any]]:
     steps = []
     for key, title, names in STEPS:
         fields = [bind_field(n, values, errors, dealers=dealers) for n in names]
-        steps.append({"key": key, "title": title, "fields": fields, "has_errors": any(f["errors"] for f in fields)})
+        steps.append(
+            {"key": key, "title": title, "fields": fields, "has_errors": any(f["errors"] for f in fields)}
+        )
     return steps
 
 

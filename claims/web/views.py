@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -45,7 +45,7 @@ ACCESS_IDLE_SECONDS = 30 * 60
 # Conflicts that belong to one field: shown there as well as in the summary.
 CONFLICT_FIELDS = {"duplicate_vehicle": "vin", "duplicate_invoice": "invoice_number"}
 REVIEW_SERVICE = ("claims.services.review", "claim_correct")
-BANK_SERVICE = ("claims.services.payouts", "claim_update_bank_account")
+BANK_SERVICE = ("claims.services.payouts", "claim_bank_account_change")
 
 
 # --- Rate limits: the API's scopes and counters ---------------------------------------------------------------
@@ -178,7 +178,11 @@ def _quote(program, raw_amount: str, fuel_type: str) -> dict[str, Any] | None:
         return None
     amount = parse_money(raw_amount)
     if amount is None or amount < 0:
-        return {"eligible": False, "code": "invalid_amount", "message": _("请填写正确的发票金额（元，最多两位小数）")}
+        return {
+            "eligible": False,
+            "code": "invalid_amount",
+            "message": _("请填写正确的发票金额（元，最多两位小数）"),
+        }
     quote = subsidy_quote(list(program.tiers.all()), amount, fuel_type)
     if not quote.eligible:
         return {"eligible": False, "code": quote.code, "message": quote.message, "amount": yuan(amount)}
@@ -229,7 +233,9 @@ def _js_text() -> dict[str, str]:
 
 @require_http_methods(["GET", "HEAD"])
 def program_list(request: HttpRequest) -> HttpResponse:
-    programs = [_program_display(program_public(p)) for p in programs_with_waitlist().prefetch_related("dealers")]
+    programs = [
+        _program_display(program_public(p)) for p in programs_with_waitlist().prefetch_related("dealers")
+    ]
     return render(request, "public/program_list.html", {"programs": programs})
 
 
@@ -255,7 +261,9 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 # --- The application ------------------------------------------------------------------------------------------
 
 
-def _render_apply(request, program, info, *, values=None, errors=None, summary=None, status=200) -> HttpResponse:
+def _render_apply(
+    request, program, info, *, values=None, errors=None, summary=None, status=200
+) -> HttpResponse:
     errors = errors or {}
     quote = None
     if values:
@@ -297,7 +305,9 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         return _render_apply(request, program, info)
     values = request.POST
     if _throttled(request, "submit"):
-        return _render_apply(request, program, info, values=values, summary=[_throttle_error().message], status=429)
+        return _render_apply(
+            request, program, info, values=values, summary=[_throttle_error().message], status=429
+        )
     if not values.get("declaration"):
         errors = {"declaration": [FieldError("required", _("请阅读并勾选真实性承诺"), "declaration")]}
         return _render_apply(request, program, info, values=values, errors=errors, status=400)
@@ -306,10 +316,12 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         result = claim_submit(program.code, values, request.FILES, idempotency_key=key)
     except ServiceError as exc:
         errors, other = _service_error_context(exc)
-        return _render_apply(request, program, info, values=values, errors=errors, summary=other, status=exc.status)
+        return _render_apply(
+            request, program, info, values=values, errors=errors, summary=other, status=exc.status
+        )
     claim_number = result.body["claim_number"]
     _grant(request, claim_number)
-    return redirect("web:submitted", claim_number=claim_number)
+    return _go(request, "web:submitted", claim_number)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -363,7 +375,10 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
         }
     payment = view.get("payment")
     if payment:
-        payment = {**payment, "paid_at_dt": parse_datetime(payment["paid_at"]) if payment["paid_at"] else None}
+        payment = {
+            **payment,
+            "paid_at_dt": parse_datetime(payment["paid_at"]) if payment["paid_at"] else None,
+        }
     return {
         "claim": view,
         "returned": returned,
@@ -407,6 +422,17 @@ def withdraw(request: HttpRequest, claim: Claim) -> HttpResponse:
         return render(request, "public/withdraw.html", context, status=exc.status)
     messages.success(request, _("申请已撤回，预留的补贴资金已释放。"))
     return redirect("web:claim", claim_number=claim.claim_number)
+
+
+def _go(request: HttpRequest, name: str, claim_number: str) -> HttpResponse:
+    """Redirect after a successful post. The enhancement script posts with XHR, which would follow (and use up
+    the flash message of) a redirect itself, so it is told where to go instead."""
+    url = reverse(name, kwargs={"claim_number": claim_number})
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        response = HttpResponse(status=204)
+        response["X-Redirect-To"] = url
+        return response
+    return redirect(url)
 
 
 def _service(spec: tuple[str, str]) -> Callable | None:
@@ -463,20 +489,20 @@ def _follow_up(
         if with_files:
             service(claim.claim_number, claim.id_number, request.POST, request.FILES)
         else:
-            service(claim.claim_number, claim.id_number, request.POST)
+            service(claim.claim_number, claim.id_number, request.POST, request=request)
     except ServiceError as exc:
         errors, other = _service_error_context(exc)
         return render_form(request.POST, errors, other, status=exc.status)
     messages.success(request, done_message)
-    return redirect("web:claim", claim_number=claim.claim_number)
+    return _go(request, "web:claim", claim.claim_number)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @_require_claim
 def correct(request: HttpRequest, claim: Claim) -> HttpResponse:
     fields = tuple(claim.returned_fields or ()) + tuple(claim.returned_documents or ())
-    if claim.status == ClaimStatus.RETURNED and not fields:
-        raise Http404
+    if not fields:  # the reviewer named nothing: anything but the ID number may be corrected
+        fields = tuple(n for _key, _title, names in forms.STEPS for n in names if n != "id_number")
     return _follow_up(
         request,
         claim,

@@ -39,7 +39,11 @@ class FieldReading:
     engine: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"value": json_value(self.value), "confidence": round(float(self.confidence), 3), "confident": self.confident}
+        return {
+            "value": json_value(self.value),
+            "confidence": round(float(self.confidence), 3),
+            "confident": self.confident,
+        }
 
 
 def json_value(value: Any) -> Any:

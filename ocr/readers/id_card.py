@@ -19,7 +19,9 @@ FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份�
 BACK_LABELS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
 _ID_RE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff·]{2,20}$")
-_PERIOD_RE = re.compile(r"(\d{4})[.\-/](\d{2})[.\-/](\d{2})[-—~至]+(?:(\d{4})[.\-/](\d{2})[.\-/](\d{2})|(长期))")
+_PERIOD_RE = re.compile(
+    r"(\d{4})[.\-/](\d{2})[.\-/](\d{2})[-—~至]+(?:(\d{4})[.\-/](\d{2})[.\-/](\d{2})|(长期))"
+)
 
 
 def read_id_card_front(lines: list[TextLine], engine: str = "") -> dict[str, FieldReading]:
@@ -28,16 +30,22 @@ def read_id_card_front(lines: list[TextLine], engine: str = "") -> dict[str, Fie
     for label_item, end in layout.find_label(["姓名"], fuzzy=1.0):
         rest = compact(label_item.text)[end:]
         candidates = [(rest, label_item)] if rest else []
-        candidates += [(compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)]
+        candidates += [
+            (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
+        ]
         for text, item in candidates:
             if _NAME_RE.match(text):
-                out["name"] = FieldReading(text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
+                out["name"] = FieldReading(
+                    text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine
+                )
                 break
         break
     hit = layout.value_after(["公民身份号码", "身份号码"], _ID_RE)
     if hit is None:
         # The number is printed alone on the bottom line; accept it only when it is the only ID-shaped text.
-        found = [(m.group(0), it) for it in layout.items for m in [_ID_RE.search(compact(it.text).upper())] if m]
+        found = [
+            (m.group(0), it) for it in layout.items for m in [_ID_RE.search(compact(it.text).upper())] if m
+        ]
         if len(found) == 1:
             value, item = found[0]
             ok = is_valid_id_number(value)
@@ -46,7 +54,9 @@ def read_id_card_front(lines: list[TextLine], engine: str = "") -> dict[str, Fie
         match, item, _ = hit
         value = match.group(0)
         ok = is_valid_id_number(value)
-        out["id_number"] = FieldReading(value, item.confidence, ok and item.confidence >= MIN_CONFIDENCE, engine)
+        out["id_number"] = FieldReading(
+            value, item.confidence, ok and item.confidence >= MIN_CONFIDENCE, engine
+        )
     return out
 
 

@@ -211,7 +211,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
         date = parse_date(hit[0])
         if date:
             conf = hit[1].confidence
-            out["invoice_date"] = FieldReading(date, conf, conf >= MIN_CONFIDENCE and 2000 <= date.year <= 2100, engine)
+            out["invoice_date"] = FieldReading(
+                date, conf, conf >= MIN_CONFIDENCE and 2000 <= date.year <= 2100, engine
+            )
 
     # --- buyer --------------------------------------------------------------------------------------------------
     if buyer_label:
@@ -234,7 +236,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     id_label = _label_item(
         layout,
         ["纳税人识别号/统一社会信用代码/身份证号码", "身份证号码", "组织机构代码"],
-        where=lambda it: above_total(it) and (buyer_label is None or abs(it.cy - buyer_label[0].cy) < 2 * it.height),
+        where=lambda it: (
+            above_total(it) and (buyer_label is None or abs(it.cy - buyer_label[0].cy) < 2 * it.height)
+        ),
     )
     id_hit = None
     if id_label:
@@ -248,7 +252,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     if id_hit:
         value, item = id_hit
         valid = is_valid_id_number(value)
-        out["buyer_id_number"] = FieldReading(value, item.confidence, valid and item.confidence >= MIN_CONFIDENCE, engine)
+        out["buyer_id_number"] = FieldReading(
+            value, item.confidence, valid and item.confidence >= MIN_CONFIDENCE, engine
+        )
 
     # --- VIN ----------------------------------------------------------------------------------------------------
     vin_label = _label_item(layout, ["车辆识别代号/车架号码", "车辆识别代号", "车架号码"])
@@ -264,7 +270,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
         if candidates:
             value, vitem = candidates[0]
             ok = is_valid_vin(value)
-            out["vin"] = FieldReading(value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine)
+            out["vin"] = FieldReading(
+                value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine
+            )
 
     # --- the amounts --------------------------------------------------------------------------------------------
     figures: Decimal | None = None
@@ -295,7 +303,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     net_hit = layout.value_after(["不含税价"], AMOUNT_RE, stop_at_label=False, row_filter=below_total)
     if net_hit:
         net, net_conf = to_decimal(net_hit[0].group("num")), net_hit[1].confidence
-    tax_hit = layout.value_after(["增值税税额", "税额"], AMOUNT_RE, stop_at_label=False, row_filter=below_total)
+    tax_hit = layout.value_after(
+        ["增值税税额", "税额"], AMOUNT_RE, stop_at_label=False, row_filter=below_total
+    )
     if tax_hit:
         tax, tax_conf = to_decimal(tax_hit[0].group("num")), tax_hit[1].confidence
     rate_hit = layout.value_after(["增值税税率或征收率", "征收率"], _RATE_RE, stop_at_label=False)
@@ -318,14 +328,18 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     checked_rate = rate_check(net + tax, net, tax) if net is not None and tax is not None else None
     if printed_rate is not None:
         conf = rate_hit[1].confidence
-        out["tax_rate"] = FieldReading(f"{printed_rate}%", conf, sum_ok and checked_rate == printed_rate, engine)
+        out["tax_rate"] = FieldReading(
+            f"{printed_rate}%", conf, sum_ok and checked_rate == printed_rate, engine
+        )
 
     # --- seller -------------------------------------------------------------------------------------------------
     if seller_label:
         item, end = seller_label
         rest = compact(item.text)[end:]
         if _NAME_RE.match(rest or "") and len(rest) >= 4:
-            out["seller_name"] = FieldReading(rest, item.confidence, _seller_name_ok(rest, item.confidence), engine)
+            out["seller_name"] = FieldReading(
+                rest, item.confidence, _seller_name_ok(rest, item.confidence), engine
+            )
         else:
             for candidate in layout.right_of(item):
                 if layout.is_label(candidate):
@@ -344,9 +358,15 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     if credit_label:
         item, end = credit_label
         rest = compact(item.text)[end:].upper()
-        hit = (_CREDIT_RE.search(rest).group(0), item) if _CREDIT_RE.search(rest) else _row_value(layout, item, _CREDIT_RE)
+        hit = (
+            (_CREDIT_RE.search(rest).group(0), item)
+            if _CREDIT_RE.search(rest)
+            else _row_value(layout, item, _CREDIT_RE)
+        )
         if hit:
             value, vitem = hit
             ok = is_valid_credit_code(value) and value != out["buyer_id_number"].value
-            out["seller_credit_code"] = FieldReading(value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine)
+            out["seller_credit_code"] = FieldReading(
+                value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine
+            )
     return out

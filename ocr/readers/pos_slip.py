@@ -11,7 +11,18 @@ __all__ = ["FIELDS", "REQUIRED", "read_pos_slip"]
 
 FIELDS = ("amount", "date")
 REQUIRED = ("amount", "date")
-LABELS = ("商户名称", "商户编号", "终端编号", "卡号", "交易类型", "批次号", "凭证号", "日期/时间", "金额", "备注")
+LABELS = (
+    "商户名称",
+    "商户编号",
+    "终端编号",
+    "卡号",
+    "交易类型",
+    "批次号",
+    "凭证号",
+    "日期/时间",
+    "金额",
+    "备注",
+)
 _AMOUNT_RE = re.compile(r"(?:RMB|CNY|¥|Y)?:?(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?!\d)")
 
 

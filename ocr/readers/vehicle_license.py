@@ -6,7 +6,17 @@ import re
 
 from ..engines import TextLine
 from ..validators import is_valid_vin
-from .base import DATE_RE, MIN_CONFIDENCE, MIN_NAME_CONFIDENCE, FieldReading, Layout, compact, missing, parse_date, vin_candidates
+from .base import (
+    DATE_RE,
+    MIN_CONFIDENCE,
+    MIN_NAME_CONFIDENCE,
+    FieldReading,
+    Layout,
+    compact,
+    missing,
+    parse_date,
+    vin_candidates,
+)
 
 __all__ = ["FIELDS", "REQUIRED", "read_vehicle_license"]
 
@@ -27,7 +37,7 @@ LABELS = (
 )
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # 7 characters (fuel) or 8 (new energy: D/F after the city letter, or at the end for large vehicles).
-PLATE_RE = re.compile(rf"[{_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5,6}}")
+PLATE_RE = re.compile(rf"[{_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5,6}}(?![A-Z0-9])")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff·()（）]{2,40}$")
 
 
@@ -35,42 +45,30 @@ def read_vehicle_license(lines: list[TextLine], engine: str = "") -> dict[str, F
     layout = Layout(lines, LABELS)
     out = {name: missing(engine) for name in FIELDS}
 
-    plate_hit = layout.value_after(["号牌号码"], PLATE_RE)
-    if plate_hit is None:
-        # fall back to the text with the dot removed
-        for label_item, end in layout.find_label(["号牌号码"]):
-            for item in [label_item, *layout.right_of(label_item)]:
-                text = compact(item.text)[end if item is label_item else 0 :].replace("·", "").replace(".", "")
-                match = PLATE_RE.search(text.upper())
-                if match:
-                    plate_hit = (match, item, label_item)
-                    break
-            if plate_hit:
+    # The plate is printed with a separator dot (晋J·D12345): drop separators before matching.
+    for label_item, end in layout.find_label(["号牌号码"]):
+        for item in [label_item, *layout.right_of(label_item)]:
+            if item is not label_item and layout.is_label(item):
                 break
-    if plate_hit:
-        match, item, _ = plate_hit
-        value = match.group(0)
-        out["plate_number"] = FieldReading(value, item.confidence, item.confidence >= MIN_CONFIDENCE, engine)
-    else:
-        for label_item, end in layout.find_label(["号牌号码"]):
-            for item in [label_item, *layout.right_of(label_item)]:
-                text = compact(item.text)[end if item is label_item else 0 :]
-                text = re.sub(r"[·.。•・\-]", "", text).upper()
-                match = PLATE_RE.search(text)
-                if match:
-                    out["plate_number"] = FieldReading(
-                        match.group(0), item.confidence, item.confidence >= MIN_CONFIDENCE, engine
-                    )
-                    break
-            break
+            text = compact(item.text)[end if item is label_item else 0 :]
+            match = PLATE_RE.search(re.sub(r"[·.。•・\-]", "", text).upper())
+            if match:
+                conf = item.confidence
+                out["plate_number"] = FieldReading(match.group(0), conf, conf >= MIN_CONFIDENCE, engine)
+                break
+        break
 
     for label_item, end in layout.find_label(["所有人"]):
         rest = compact(label_item.text)[end:]
         candidates = [(rest, label_item)] if rest else []
-        candidates += [(compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)]
+        candidates += [
+            (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
+        ]
         for text, item in candidates:
             if _NAME_RE.match(text):
-                out["owner"] = FieldReading(text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
+                out["owner"] = FieldReading(
+                    text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine
+                )
                 break
         break
 
@@ -85,7 +83,9 @@ def read_vehicle_license(lines: list[TextLine], engine: str = "") -> dict[str, F
         if found:
             value, item = found[0]
             ok = is_valid_vin(value)
-            out["vin"] = FieldReading(value, item.confidence, ok and item.confidence >= MIN_CONFIDENCE, engine)
+            out["vin"] = FieldReading(
+                value, item.confidence, ok and item.confidence >= MIN_CONFIDENCE, engine
+            )
             break
 
     for name, label in (("register_date", "注册日期"), ("issue_date", "发证日期")):

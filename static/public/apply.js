@@ -53,6 +53,20 @@
     showStep(errorStep >= 0 ? errorStep : 0, false);
   }
 
+  // A link in the error summary opens the step that holds its field.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("#form-errors a[href^='#f-']");
+    if (!link || !stepper || !steps.length) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    for (var i = 0; i < steps.length; i++) {
+      if (steps[i].contains(target)) { showStep(i, false); break; }
+    }
+    e.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: "center" });
+  });
+
   // --- Live quote ------------------------------------------------------------------------------------------------
   var quoteUrl = form.getAttribute("data-quote-url");
   var quoteBox = document.getElementById("quote-box");
@@ -131,7 +145,8 @@
     }
     var p = document.createElement("p");
     p.className = "file";
-    p.textContent = file.name + "（" + (file.size / 1048576).toFixed(1) + " MB）";
+    var size = file.size < 1048576 ? Math.max(1, Math.round(file.size / 1024)) + " KB" : (file.size / 1048576).toFixed(1) + " MB";
+    p.textContent = file.name + "（" + size + "）";
     box.appendChild(p);
   });
 
@@ -195,6 +210,11 @@
       percent.textContent = p + "%";
     });
     xhr.addEventListener("load", function () {
+      var go = xhr.getResponseHeader("X-Redirect-To");
+      if (xhr.status === 204 && go) {
+        window.location.assign(go);
+        return;
+      }
       var target = xhr.responseURL ? new URL(xhr.responseURL) : null;
       if (xhr.status < 300 && target && target.pathname !== new URL(form.action).pathname) {
         window.location.assign(xhr.responseURL);

@@ -24,7 +24,7 @@ def synthetic():
     cache: dict = {}
 
     def make(kind: str, seed: int = 1, condition: str = "clean", **kwargs):
-        key = (kind, seed, condition, tuple(sorted(kwargs.items(), key=str)) if kwargs else ())
+        key = (kind, seed, condition, repr(sorted(kwargs.items(), key=str)))
         if key not in cache:
             cache[key] = generate(kind, seed, condition, **kwargs)
         return cache[key]

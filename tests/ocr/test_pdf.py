@@ -8,7 +8,9 @@ from ocr.reading import read_document
 @pytest.mark.parametrize("kangxi", [False, True])
 def test_invoice_text_layer(synthetic, kangxi: bool) -> None:
     doc = synthetic("invoice", 21)
-    result = read_document("invoice", doc.to_pdf(text_layer=True, kangxi=kangxi), "application/pdf", engines=[])
+    result = read_document(
+        "invoice", doc.to_pdf(text_layer=True, kangxi=kangxi), "application/pdf", engines=[]
+    )
     assert result.engines == ["pdf-text"]
     assert result.status == "done"
     for name, truth in doc.truth.items():

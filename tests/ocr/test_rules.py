@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from ocr.engines import TextLine
 from ocr.numerals import amount_to_words
-from ocr.reading import merge_readings
 from ocr.readers import read_fields
 from ocr.readers.base import FieldReading
 from ocr.readers.invoice import amount_consensus, rate_check
+from ocr.reading import merge_readings
 from tests.factories import make_credit_code, make_id_number, make_vin
 
 

@@ -13,7 +13,16 @@ from claims.services.budget import program_lock, waitlist_promote
 from claims.services.intake import claim_submit
 from tests.factories import claim_payload, document_files
 
-STATES = ("under_review", "waitlisted", "returned", "approved", "paid", "payout_failed", "rejected", "withdrawn")
+STATES = (
+    "under_review",
+    "waitlisted",
+    "returned",
+    "approved",
+    "paid",
+    "payout_failed",
+    "rejected",
+    "withdrawn",
+)
 
 
 def submit(program, **overrides) -> tuple[Claim, dict]:
@@ -47,11 +56,12 @@ def move(claim: Claim, to_status: str, *, reason: str = "", reason_code: str = "
 def make_claim_in(program, state: str) -> tuple[Claim, dict]:
     """A claim of `program` in `state`, and the payload it was submitted with."""
     if state == "waitlisted":
-        # Fill the budget first so this one waits.
-        while True:
+        # Fill the budget first so this one waits (use a program with a small budget).
+        for _attempt in range(5):
             claim, payload = submit(program)
             if claim.status == "waitlisted":
                 return claim, payload
+        raise AssertionError("the program's budget is too large to make a waitlisted claim")
     claim, payload = submit(program)
     if state == "under_review":
         return claim, payload
@@ -70,12 +80,16 @@ def make_claim_in(program, state: str) -> tuple[Claim, dict]:
             correction_deadline=timezone.localdate() + dt.timedelta(days=15),
         ), payload
     if state == "rejected":
-        return move(claim, "rejected", reason="车辆为单位购买，不符合个人消费者条件", reject_reason="单位购车"), payload
+        return move(
+            claim, "rejected", reason="车辆为单位购买，不符合个人消费者条件", reject_reason="单位购车"
+        ), payload
     claim = move(claim, "approved", reason="审核通过")
     if state == "approved":
         return claim, payload
     if state == "paid":
-        return move(claim, "paid", reason="补贴已发放", paid_at=timezone.now(), bank_reference="CCB20240101000123"), payload
+        return move(
+            claim, "paid", reason="补贴已发放", paid_at=timezone.now(), bank_reference="CCB20240101000123"
+        ), payload
     if state == "payout_failed":
         return move(
             claim, "payout_failed", reason="户名与账号不符", payout_failure_reason="户名与账号不符"

@@ -1,0 +1,80 @@
+"""Celery tasks for payouts. They take ids, re-read the database, are idempotent, and retry only transient errors.
+
+Imported from `claims.apps.ClaimsConfig.ready()` so the worker registers them and beat gets the schedule entry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.schedules import crontab
+from django.db import OperationalError
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+# The sweep: the database says which payouts are pending; this re-queues what a lost message left behind.
+BEAT_SCHEDULE = {
+    "payouts-sweep": {"task": "claims.payouts_sweep", "schedule": crontab(minute="*/5")},
+}
+
+
+def _register_beat_schedule() -> None:
+    from subsidy.celery import app
+
+    schedule = dict(app.conf.beat_schedule or {})
+    for name, entry in BEAT_SCHEDULE.items():
+        schedule.setdefault(name, entry)
+    app.conf.beat_schedule = schedule
+
+
+@shared_task(
+    name="claims.payout_create",
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def payout_create_task(self, claim_id: int) -> None:
+    from claims.services.payouts import payout_create_for_claim
+
+    payout_create_for_claim(claim_id)
+
+
+@shared_task(
+    name="claims.payout_send",
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def payout_send_task(self, payout_id: int) -> str:
+    """Send through the bank gateway; an unknown outcome is asked again later (bounded; then the sweep)."""
+    from claims.services.gateway import GatewayError
+    from claims.services.payouts import payout_send
+
+    try:
+        status = payout_send(payout_id)
+    except GatewayError:
+        log.exception(
+            "payout %s: the bank refused the request itself; left submitted for a person", payout_id
+        )
+        return "error"
+    if status == "submitted" and self.request.retries < MAX_RETRIES and not self.request.is_eager:
+        raise self.retry(countdown=60 * 2**self.request.retries)
+    return status
+
+
+@shared_task(name="claims.payouts_sweep", ignore_result=True)
+def payouts_sweep_task() -> dict:
+    from claims.services.payouts import payouts_sweep
+
+    result = payouts_sweep()
+    return {"created": result.created, "sent": result.sent, "rechecked": result.rechecked}
+
+
+_register_beat_schedule()
