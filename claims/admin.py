@@ -34,7 +34,6 @@ from claims.selectors_review import (
     claim_search_q,
     dashboard_data,
     next_claim_to_review,
-    ocr_comparison,
     staff_claims,
 )
 from claims.services import review
@@ -293,7 +292,7 @@ class ClaimAdmin(RoleAdmin):
             document_url=lambda d: reverse("api:staff-document", args=[d.pk]),
             where="admin",
         )
-        comparison = ocr_comparison(claim, data["ocr"])
+        comparison = data["ocr_comparison"]
         labels = {f.name: f.verbose_name for f in Claim._meta.get_fields() if hasattr(f, "verbose_name")}
         mismatched = {row["declared_field"] for row in comparison if row["match"] is False}
         declared_rows = [
@@ -476,18 +475,18 @@ class LedgerEntryAdmin(RoleAdmin):
 
 # --- Audit trail -------------------------------------------------------------------------------------------------
 
-AUDIT_ACTIONS = (
-    "claim_approved",
-    "claim_rejected",
-    "claim_returned",
-    "claim_corrected",
-    "claim_correction_expired",
-    "claim_counter_intake",
-    "pii_view",
-    "document_view",
-    "api_token_issued",
-    "audit_export",
-)
+AUDIT_ACTIONS = {
+    "claim_approved": gettext_lazy("审核通过"),
+    "claim_rejected": gettext_lazy("不予通过"),
+    "claim_returned": gettext_lazy("退回补正"),
+    "claim_corrected": gettext_lazy("申请人补正"),
+    "claim_correction_expired": gettext_lazy("逾期未补正撤回"),
+    "claim_counter_intake": gettext_lazy("窗口受理"),
+    "pii_view": gettext_lazy("查看完整个人信息"),
+    "document_view": gettext_lazy("查看申请材料"),
+    "api_token_issued": gettext_lazy("获取接口令牌"),
+    "audit_export": gettext_lazy("导出审计日志"),
+}
 
 
 class AuditActionFilter(admin.SimpleListFilter):
@@ -495,7 +494,7 @@ class AuditActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return [(a, a) for a in AUDIT_ACTIONS]
+        return list(AUDIT_ACTIONS.items())
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset

@@ -274,6 +274,7 @@ def claim_staff_detail(
         "requested_subsidy_amount": money_str(claim.requested_subsidy_amount),
         "queue_position": claim_queue_position(claim),
         "ocr": ocr if reveal else _mask_ocr(ocr),
+        "ocr_comparison": _comparison(claim, ocr, reveal),
         "checks": [
             {"code": c.code, "result": c.result, "detail": c.detail}
             for c in _ordered_checks(claim.checks.all())
@@ -314,6 +315,15 @@ def claim_staff_detail(
             "deadline": claim.correction_deadline.isoformat() if claim.correction_deadline else None,
         }
     return data
+
+
+def _comparison(claim: Claim, ocr: dict[str, Any], reveal: bool) -> list[dict[str, Any]]:
+    rows = ocr_comparison(claim, ocr)  # compared unmasked, shown masked to roles without PII access
+    if not reveal:
+        for row in rows:
+            if row["ocr_field"] in PII_OCR_FIELDS and row["read"]:
+                row["read"] = mask(str(row["read"]))
+    return rows
 
 
 def _ordered_checks(checks) -> list[ClaimCheck]:

@@ -104,9 +104,15 @@ def test_claims_list_shows_columns_and_failed_checks(claim, reviewer):
 
 def test_claims_list_search_by_id_number_uses_the_hash(program, reviewer):
     a, b = submit_claim(program), submit_claim(program)
-    html = _client(reviewer).get(reverse("admin:claims_claim_changelist"), {"q": b.id_number}).content.decode()
+    html = (
+        _client(reviewer).get(reverse("admin:claims_claim_changelist"), {"q": b.id_number}).content.decode()
+    )
     assert b.claim_number in html and a.claim_number not in html
-    html = _client(reviewer).get(reverse("admin:claims_claim_changelist"), {"q": a.plate_number}).content.decode()
+    html = (
+        _client(reviewer)
+        .get(reverse("admin:claims_claim_changelist"), {"q": a.plate_number})
+        .content.decode()
+    )
     assert a.claim_number in html and b.claim_number not in html
 
 
@@ -134,7 +140,9 @@ def test_review_page_shows_documents_declared_values_and_checks(claim, reviewer)
     for document in claim.documents.filter(is_current=True):
         assert f"/api/v1/staff/documents/{document.pk}/" in html
     assert claim.vin in html and claim.id_number in html  # reviewer sees the full ID number ...
-    assert AuditLog.objects.filter(action="pii_view", claim=claim, detail__where="admin").exists()  # ... audited
+    assert AuditLog.objects.filter(
+        action="pii_view", claim=claim, detail__where="admin"
+    ).exists()  # ... audited
     assert "银行卡号校验位正确" in html
     assert 'name="action" value="approve"' in html
     assert 'name="status"' not in html  # status is never a form field
@@ -162,7 +170,9 @@ def test_other_roles_cannot_post_decisions(claim, users, role):
 def test_review_page_decisions_go_through_the_services_and_move_to_the_next(program, reviewer):
     first, second, third = submit_claim(program), submit_claim(program), submit_claim(program)
     client = _client(reviewer)
-    r = client.post(reverse("admin:claims_claim_change", args=[first.pk]), {"action": "approve", "note": "ok"})
+    r = client.post(
+        reverse("admin:claims_claim_change", args=[first.pk]), {"action": "approve", "note": "ok"}
+    )
     assert r.status_code == 302 and r["Location"] == reverse("admin:claims_claim_change", args=[second.pk])
     first.refresh_from_db()
     assert first.status == "approved" and first.decided_by == reviewer
@@ -173,16 +183,25 @@ def test_review_page_decisions_go_through_the_services_and_move_to_the_next(prog
     second.refresh_from_db()
     assert second.status == "returned" and second.returned_documents == ["invoice", "pos_slip"]
     r = client.post(
-        reverse("admin:claims_claim_change", args=[third.pk]), {"action": "reject", "reason_code": "invoice_invalid"}
+        reverse("admin:claims_claim_change", args=[third.pk]),
+        {"action": "reject", "reason_code": "invoice_invalid"},
     )
     third.refresh_from_db()
     assert third.status == "rejected"
     program.refresh_from_db()
     assert program.reserved == Decimal("12000.00")
-    assert set(AuditLog.objects.values_list("action", flat=True)) >= {"claim_approved", "claim_returned", "claim_rejected"}
+    assert set(AuditLog.objects.values_list("action", flat=True)) >= {
+        "claim_approved",
+        "claim_returned",
+        "claim_rejected",
+    }
     # a second decision on a decided claim is refused with a message, nothing written
     events = ClaimEvent.objects.count()
-    r = client.post(reverse("admin:claims_claim_change", args=[first.pk]), {"action": "reject", "reason": "x"}, follow=True)
+    r = client.post(
+        reverse("admin:claims_claim_change", args=[first.pk]),
+        {"action": "reject", "reason": "x"},
+        follow=True,
+    )
     assert "invalid_transition" in r.content.decode()
     assert ClaimEvent.objects.count() == events
 
@@ -206,7 +225,8 @@ def test_bulk_approve_uses_the_service(program, reviewer):
 
 def test_bulk_approve_is_not_offered_to_auditors(claim, auditor):
     r = _client(auditor).post(
-        reverse("admin:claims_claim_changelist"), {"action": "approve_selected", "_selected_action": [claim.pk]}
+        reverse("admin:claims_claim_changelist"),
+        {"action": "approve_selected", "_selected_action": [claim.pk]},
     )
     claim.refresh_from_db()
     assert claim.status == "under_review"
@@ -258,6 +278,29 @@ def test_counter_intake_duplicate_vehicle_is_refused(program, reviewer):
 def test_staff_from_create_staff_can_log_in_to_admin(db):
     make_staff("clerk", "reviewer", "pass-word-123")
     client = Client()
-    r = client.post(reverse("admin:login"), {"username": "clerk", "password": "pass-word-123", "next": "/admin/"})
+    r = client.post(
+        reverse("admin:login"), {"username": "clerk", "password": "pass-word-123", "next": "/admin/"}
+    )
     assert r.status_code == 302
     assert client.get(reverse("admin:claims_claim_changelist")).status_code == 200
+
+
+def test_review_page_highlights_ocr_mismatches(claim, reviewer, monkeypatch):
+    readings = {
+        "invoice": {
+            "vin": {"value": "LSVXXXXXXXXXXXXXX", "confidence": 0.99, "confident": True},
+            "amount_figures": {"value": "158000.00", "confidence": 0.99, "confident": True},
+            "buyer_id_number": {"value": claim.id_number, "confidence": 0.9, "confident": True},
+        },
+        "id_card_front": None,
+        "pos_slip": {"status": "failed", "detail": "识别失败"},
+    }
+    monkeypatch.setattr("claims.selectors_review.claim_ocr", lambda c: readings)
+    html = _client(reviewer).get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    assert '<div class="mismatch">LSVXXXXXXXXXXXXXX</div>' in html
+    assert '<div class="match">158000.00</div>' in html
+    assert "识别失败" in html and "识别中" in html
+    auditor = make_staff("aud2", "auditor")
+    masked = _client(auditor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
+    assert claim.id_number not in masked  # OCR readings of the ID number are masked too
+    assert f'<div class="match">{claim.id_number_masked}</div>' in masked  # compared before masking

@@ -26,7 +26,9 @@ def _submit(program, **overrides):
 
 
 def _return(claim, reviewer, fields=(), documents=(), reason="请更正"):
-    return claim_return(claim.claim_number, actor=reviewer, reason=reason, fields=list(fields), documents=list(documents))
+    return claim_return(
+        claim.claim_number, actor=reviewer, reason=reason, fields=list(fields), documents=list(documents)
+    )
 
 
 def _png(kind: str, tag: str = "new"):
@@ -100,7 +102,8 @@ def test_correction_only_while_returned_and_by_the_applicant(client, program, re
     assert r.status_code == 409 and r.json()["code"] == "not_returned"
     _return(claim, reviewer, fields=["plate_number"])
     r = client.post(
-        f"/api/v1/claims/{claim.claim_number}/correct/", {"id_number": "11010519491231002X", "plate_number": "晋JD12345"}
+        f"/api/v1/claims/{claim.claim_number}/correct/",
+        {"id_number": "11010519491231002X", "plate_number": "晋JD12345"},
     )
     assert r.status_code == 404 and r.json()["code"] == "claim_not_found"
 
@@ -157,7 +160,9 @@ def test_larger_subsidy_takes_the_difference_when_available(client, reviewer):
     claim.refresh_from_db()
     assert claim.subsidy_amount == Decimal("7000.00") and claim.requested_subsidy_amount is None
     assert claim.tier_position == 3
-    assert LedgerEntry.objects.filter(claim=claim, kind="reserve").order_by("id").last().amount == Decimal("2000.00")
+    assert LedgerEntry.objects.filter(claim=claim, kind="reserve").order_by("id").last().amount == Decimal(
+        "2000.00"
+    )
     program.refresh_from_db()
     assert program.reserved == Decimal("7000.00")
     assert budget_recompute(program).ok
@@ -170,7 +175,9 @@ def test_larger_subsidy_never_passes_a_waitlisted_claim(client, reviewer):
     waiting, _ = _submit(program, invoice_amount="158000.00")  # 6000 does not fit: waitlisted
     assert waiting.status == "waitlisted"
     _return(claim, reviewer, fields=["invoice_amount"])
-    r = _correct(client, claim, payload, {"invoice_amount": "158000.00"})  # 6000: +1000 would fit, but someone waits
+    r = _correct(
+        client, claim, payload, {"invoice_amount": "158000.00"}
+    )  # 6000: +1000 would fit, but someone waits
     assert r.status_code == 200, r.json()
     claim.refresh_from_db()
     assert claim.status == "under_review"
@@ -254,7 +261,9 @@ def test_expiry_is_bounded_per_run(reviewer, program):
     claims = [_submit(program)[0] for _ in range(3)]
     for c in claims:
         _return(c, reviewer, fields=["plate_number"])
-    Claim.objects.filter(status="returned").update(correction_deadline=timezone.localdate() - dt.timedelta(days=2))
+    Claim.objects.filter(status="returned").update(
+        correction_deadline=timezone.localdate() - dt.timedelta(days=2)
+    )
     from claims.services.review import returned_expire_overdue
 
     assert returned_expire_overdue(limit=2) == 2

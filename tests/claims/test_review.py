@@ -63,7 +63,9 @@ def _call(client, action: str, claim: Claim):
         return client.get(f"/api/v1/staff/documents/{claim.documents.first().pk}/")
     if action == "reasons":
         return client.get("/api/v1/staff/reasons/")
-    body = {"approve": {"note": "ok"}, "reject": {"reason": "发票不符"}, "return": {"reason": "照片不清"}}[action]
+    body = {"approve": {"note": "ok"}, "reject": {"reason": "发票不符"}, "return": {"reason": "照片不清"}}[
+        action
+    ]
     return client.post(f"{STAFF}{n}/{action}/", body, format="json")
 
 
@@ -87,7 +89,9 @@ def test_role_action_matrix(program, clients, role, action):
 
 def test_token_endpoint_and_use(client, reviewer):
     r = client.post(
-        "/api/v1/auth/token/", {"username": "reviewer1", "password": "pass-word-123"}, content_type="application/json"
+        "/api/v1/auth/token/",
+        {"username": "reviewer1", "password": "pass-word-123"},
+        content_type="application/json",
     )
     assert r.status_code == 200
     token = r.json()["token"]
@@ -98,7 +102,9 @@ def test_token_endpoint_and_use(client, reviewer):
 
 
 def test_token_wrong_password_is_refused_with_code(client, reviewer):
-    r = client.post("/api/v1/auth/token/", {"username": "reviewer1", "password": "wrong"}, content_type="application/json")
+    r = client.post(
+        "/api/v1/auth/token/", {"username": "reviewer1", "password": "wrong"}, content_type="application/json"
+    )
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_credentials"
 
@@ -113,7 +119,9 @@ def test_bad_token_is_401(claim):
 
 def test_approve_records_decision_event_and_audit(program, reviewer):
     claim = submit_claim(program)
-    r = token_client(reviewer).post(f"{STAFF}{claim.claim_number}/approve/", {"note": "材料齐全"}, format="json")
+    r = token_client(reviewer).post(
+        f"{STAFF}{claim.claim_number}/approve/", {"note": "材料齐全"}, format="json"
+    )
     assert r.status_code == 200, r.json()
     assert r.json()["status"] == "approved"
     claim.refresh_from_db()
@@ -125,9 +133,13 @@ def test_approve_records_decision_event_and_audit(program, reviewer):
     assert program.reserved == Decimal("6000.00")  # still reserved until paid
 
 
-def test_approve_queues_payout_after_commit(program, reviewer, monkeypatch, django_capture_on_commit_callbacks):
+def test_approve_queues_payout_after_commit(
+    program, reviewer, monkeypatch, django_capture_on_commit_callbacks
+):
     calls = []
-    monkeypatch.setattr("claims.services.payouts.payout_enqueue_for_claim", lambda claim_id: calls.append(claim_id))
+    monkeypatch.setattr(
+        "claims.services.payouts.payout_enqueue_for_claim", lambda claim_id: calls.append(claim_id)
+    )
     claim = submit_claim(program)
     with django_capture_on_commit_callbacks(execute=True):
         r = token_client(reviewer).post(f"{STAFF}{claim.claim_number}/approve/", {}, format="json")
@@ -141,7 +153,9 @@ def test_reject_releases_money_and_promotes_waitlist(reviewer):
     waiting = submit_claim(program)
     assert waiting.status == "waitlisted"
     r = token_client(reviewer).post(
-        f"{STAFF}{first.claim_number}/reject/", {"reason_code": "buyer_mismatch", "reason": "发票购买方为他人"}, format="json"
+        f"{STAFF}{first.claim_number}/reject/",
+        {"reason_code": "buyer_mismatch", "reason": "发票购买方为他人"},
+        format="json",
     )
     assert r.status_code == 200, r.json()
     body = r.json()
@@ -149,7 +163,10 @@ def test_reject_releases_money_and_promotes_waitlist(reviewer):
     first.refresh_from_db()
     waiting.refresh_from_db()
     assert first.status == "rejected"
-    assert first.reject_reason.startswith("申请人与购车发票上的购买方不一致") and "发票购买方为他人" in first.reject_reason
+    assert (
+        first.reject_reason.startswith("申请人与购车发票上的购买方不一致")
+        and "发票购买方为他人" in first.reject_reason
+    )
     assert waiting.status == "under_review"
     program.refresh_from_db()
     assert program.reserved == Decimal("6000.00")
@@ -184,7 +201,9 @@ def test_return_sets_deadline_and_tells_the_applicant(client, program, reviewer)
     assert r.status_code == 200, r.json()
     claim.refresh_from_db()
     assert claim.status == "returned"
-    assert claim.correction_deadline == timezone.localdate() + timezone.timedelta(days=program.correction_days)
+    assert claim.correction_deadline == timezone.localdate() + timezone.timedelta(
+        days=program.correction_days
+    )
     assert claim.returned_fields == ["invoice_amount"] and claim.returned_documents == ["invoice"]
     # What the applicant sees: the reason and what to fix, never the internal note.
     r = client.post(
@@ -221,7 +240,9 @@ def test_return_refusals_write_nothing(claim, reviewer, body, code):
 
 
 def test_reject_with_standard_code_given_as_reason(claim, reviewer):
-    r = token_client(reviewer).post(f"{STAFF}{claim.claim_number}/reject/", {"reason": "invoice_invalid"}, format="json")
+    r = token_client(reviewer).post(
+        f"{STAFF}{claim.claim_number}/reject/", {"reason": "invoice_invalid"}, format="json"
+    )
     assert r.status_code == 200
     claim.refresh_from_db()
     assert claim.reject_reason == "购车发票真伪查验未通过"
@@ -338,9 +359,14 @@ def test_detail_shape_and_unmasked_pii_for_reviewer_is_audited(program, reviewer
     assert body["invoice_amount"] == "158000.00" and body["subsidy_amount"] == "6000.00"
     assert set(body["ocr"]) == {"invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"}
     assert {c["code"] for c in body["checks"]} >= {"plate_matches_fuel_type", "bank_account_checksum"}
-    assert all(set(c) == {"code", "result", "detail"} and c["result"] in ("pass", "fail", "unknown") for c in body["checks"])
+    assert all(
+        set(c) == {"code", "result", "detail"} and c["result"] in ("pass", "fail", "unknown")
+        for c in body["checks"]
+    )
     assert body["events"][0]["status"] == "under_review"
-    assert len(body["documents"]) == 5 and body["documents"][0]["url"].startswith("http://testserver/api/v1/staff/documents/")
+    assert len(body["documents"]) == 5 and body["documents"][0]["url"].startswith(
+        "http://testserver/api/v1/staff/documents/"
+    )
     audit = AuditLog.objects.get(action="pii_view", claim=claim)
     assert audit.actor == reviewer and audit.ip_address == "127.0.0.1"
     assert claim.id_number not in str(audit.detail)
@@ -370,7 +396,9 @@ def test_detail_ocr_is_null_per_document_without_the_ocr_selector(program, revie
     monkeypatch.setattr(builtins, "__import__", no_ocr)
     claim = submit_claim(program)
     body = token_client(reviewer).get(f"{STAFF}{claim.claim_number}/").json()
-    assert body["ocr"] == dict.fromkeys(["invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"])
+    assert body["ocr"] == dict.fromkeys(
+        ["invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"]
+    )
 
 
 def test_document_view_serves_the_file_and_audits(program, auditor):
@@ -403,7 +431,8 @@ def _race(actions: list[tuple[str, dict]], claim_number: str) -> list[tuple[int,
 
     users = [make_staff(f"racer{i}", "reviewer") for i in range(len(actions))]
     threads = [
-        threading.Thread(target=run, args=(i, users[i], action, body)) for i, (action, body) in enumerate(actions)
+        threading.Thread(target=run, args=(i, users[i], action, body))
+        for i, (action, body) in enumerate(actions)
     ]
     for t in threads:
         t.start()
