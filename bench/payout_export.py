@@ -29,10 +29,23 @@ COLUMNS = ("claim_number", "payee_name", "account_number", "bank_name", "amount"
 
 def rows(n: int):
     """The same rows for every case, generated lazily (nothing held in memory)."""
-    amounts = (Decimal("2500.00"), Decimal("3000.00"), Decimal("3500.00"), Decimal("5000.00"), Decimal("6000.00"))
+    amounts = (
+        Decimal("2500.00"),
+        Decimal("3000.00"),
+        Decimal("3500.00"),
+        Decimal("5000.00"),
+        Decimal("6000.00"),
+    )
     for i in range(1, n + 1):
         number = f"FY23-{i:06d}"
-        yield (number, "张三", f"6217{i:015d}", "中国建设银行汾阳支行", amounts[i % 5], f"汽车消费补贴 {number}")
+        yield (
+            number,
+            "张三",
+            f"6217{i:015d}",
+            "中国建设银行汾阳支行",
+            amounts[i % 5],
+            f"汽车消费补贴 {number}",
+        )
 
 
 def _setup_django(data_dir: str) -> None:
@@ -75,13 +88,15 @@ def case_ours(fmt: str):
 
 def case_db(fmt: str):
     def run(path: Path, n: int) -> None:
+        from django.contrib.auth import get_user_model
+
+        from claims.models import PayoutBatch
         from claims.services.bank_files import batch_file
 
         user, batch_id = json.loads(os.environ["BENCH_DB_STATE"])
-        from django.contrib.auth import get_user_model
-
-        f = batch_file(batch_id, fmt, get_user_model().objects.get(pk=user))
-        os.replace(f.path, path)
+        # Forget the file a previous run wrote, so this run writes it again.
+        PayoutBatch.objects.filter(pk=batch_id).update(**{f"{fmt}_name": "", f"{fmt}_sha256": ""})
+        return batch_file(batch_id, fmt, get_user_model().objects.get(pk=user)).path
 
     return run
 
@@ -107,21 +122,32 @@ def child(case: str, n: int, out_dir: str, trace: bool) -> None:
 
         tracemalloc.start()
     start = time.perf_counter()
-    fn(path, n)
+    path = fn(path, n) or path
     seconds = time.perf_counter() - start
     traced = tracemalloc.get_traced_memory()[1] if trace else None
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-    print(json.dumps({"seconds": seconds, "rss_mb": peak_rss, "traced_mb": traced / 2**20 if traced else None,
-                      "bytes": path.stat().st_size}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mb": peak_rss,
+                "traced_mb": traced / 2**20 if traced else None,
+                "bytes": path.stat().st_size,
+            }
+        )
+    )
 
 
 def run_case(case: str, n: int, out_dir: str, env: dict) -> dict:
     result = {}
     for trace in (False, True):
-        cmd = [sys.executable, __file__, "--child", case, "-n", str(n), "--dir", out_dir] + (["--trace"] if trace else [])
+        cmd = [sys.executable, __file__, "--child", case, "-n", str(n), "--dir", out_dir] + (
+            ["--trace"] if trace else []
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if proc.returncode:
-            raise SystemExit(f"{case} failed:\n{proc.stderr[-3000:]}")
+            print(f"{case} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+            return {"seconds": float("nan"), "rss_mb": float("nan"), "traced_mb": float("nan"), "bytes": 0}
         data = json.loads(proc.stdout.strip().splitlines()[-1])
         if trace:
             result["traced_mb"] = data["traced_mb"]
@@ -162,7 +188,11 @@ Payout.objects.bulk_create((Payout(claim_id=cid, program=p, amount=Decimal("6000
 print(json.dumps([a.pk, batch.pk]))
 """
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if proc.returncode:
         raise SystemExit(proc.stderr[-3000:])
@@ -184,7 +214,10 @@ def main() -> None:
     out_dir = tempfile.mkdtemp(prefix="payout-export-")
     env = {**os.environ, "SUBSIDY_DATA_DIR": out_dir, "DJANGO_SETTINGS_MODULE": "subsidy.settings"}
     env.pop("DATABASE_URL", None) if args.db else None
-    results = {case: run_case(case, args.n, out_dir, env) for case in ("bare_csv", "ours_csv", "bare_xlsx", "ours_xlsx")}
+    results = {
+        case: run_case(case, args.n, out_dir, env)
+        for case in ("bare_csv", "ours_csv", "bare_xlsx", "ours_xlsx")
+    }
     if args.db:
         db_env = prepare_db(args.n, out_dir, env)
         for case in ("db_csv", "db_xlsx"):
