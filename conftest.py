@@ -107,7 +107,18 @@ def celery_worker_process(transactional_db, settings):
     }
     log = open(settings.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "subsidy", "worker", "--pool=solo", "--loglevel=INFO", "-n", f"test{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "subsidy",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            f"test{os.getpid()}@%h",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -118,7 +129,9 @@ def celery_worker_process(transactional_db, settings):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"worker exited early: {(settings.DATA_DIR / 'worker.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"worker exited early: {(settings.DATA_DIR / 'worker.log').read_text()[-2000:]}"
+                )
             if b"ready." in (settings.DATA_DIR / "worker.log").read_bytes():
                 break
             time.sleep(0.2)

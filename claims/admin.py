@@ -31,6 +31,7 @@ from claims.money import money_display
 from claims.roles import AUDITOR, FINANCE, REVIEWER, ROLES, has_role
 from claims.selectors_review import (
     CHECK_LABELS,
+    DECLARED_FIELDS,
     claim_search_q,
     dashboard_data,
     next_claim_to_review,
@@ -303,27 +304,7 @@ class ClaimAdmin(RoleAdmin):
                 "mismatch": name in mismatched,
                 "readings": [r for r in comparison if r["declared_field"] == name],
             }
-            for name in (
-                "applicant_name",
-                "id_number",
-                "phone",
-                "fuel_type",
-                "vin",
-                "plate_number",
-                "vehicle_model",
-                "invoice_code",
-                "invoice_number",
-                "invoice_date",
-                "invoice_amount",
-                "dealer_credit_code",
-                "dealer_name",
-                "license_issue_date",
-                "pos_amount",
-                "pos_date",
-                "bank_name",
-                "bank_account",
-                "account_holder",
-            )
+            for name in DECLARED_FIELDS
         ]
         documents = []
         for doc in data["documents"]:

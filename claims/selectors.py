@@ -48,7 +48,10 @@ def program_public(program: Program) -> dict[str, Any]:
         "name": program.name,
         "status": program_status(program, waiting),
         "currency": program.currency,
-        "claim_window": {"start": program.claim_window_start.isoformat(), "end": program.claim_window_end.isoformat()},
+        "claim_window": {
+            "start": program.claim_window_start.isoformat(),
+            "end": program.claim_window_end.isoformat(),
+        },
         "purchase_window": {
             "start": program.purchase_window_start.isoformat(),
             "end": program.purchase_window_end.isoformat(),

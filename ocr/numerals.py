@@ -50,6 +50,8 @@ _CONFUSIONS = {
 }
 # Decorations printed before or around the amount on invoices and cheques.
 _DECORATION_RE = re.compile(r"[\s⊗ⓧ⊕⨂⨀×✕Ⓧ\(\)（）:：,，.。·\-—_|]|人民币|大写")
+# What OCR makes of the ⊗ printed before the amount; removed only at the very start.
+_LEADING_MARK_RE = re.compile(r"^[0-9②⑧◎⊙⊘⊛©®ØøΘθ○〇@®](?=[壹贰叁肆伍陆柒捌玖拾])")
 
 
 def _round_cents(amount: Decimal) -> Decimal:
@@ -168,6 +170,7 @@ def normalize_words(text: str) -> str:
     """NFKC, strip decorations and map unambiguous OCR confusions."""
     text = unicodedata.normalize("NFKC", text)
     text = _DECORATION_RE.sub("", text)
+    text = _LEADING_MARK_RE.sub("", text)
     return "".join(_CONFUSIONS.get(ch, ch) for ch in text)
 
 

@@ -70,7 +70,9 @@ def _required_secret(name: str, filename: str, generate) -> str:
 SECRET_KEY = _required_secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
 # Comma-separated Fernet keys: the first encrypts, all decrypt (MultiFernet), so keys can rotate.
 PII_ENCRYPTION_KEYS = [
-    k.strip() for k in _required_secret("PII_ENCRYPTION_KEYS", "pii_fernet_keys", _fernet_key).split(",") if k.strip()
+    k.strip()
+    for k in _required_secret("PII_ENCRYPTION_KEYS", "pii_fernet_keys", _fernet_key).split(",")
+    if k.strip()
 ]
 # HMAC key for the lookup hashes of ID numbers, phones and bank accounts. Never rotate without rehashing.
 PII_HASH_KEY = _required_secret("PII_HASH_KEY", "pii_hash_key", lambda: secrets.token_hex(32))
@@ -129,7 +131,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'subsidy.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy timeout instead of
     # failing with "database is locked" when a read transaction tries to upgrade.
@@ -228,7 +232,10 @@ if CACHE_URL.startswith("redis://"):
 else:
     # File cache: shared by every process on one machine (rate limits across gunicorn workers), no server needed.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache")}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     }
 
 # --- Celery -----------------------------------------------------------------------------------------------

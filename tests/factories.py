@@ -23,7 +23,9 @@ VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 
 
-def make_id_number(birth: dt.date = dt.date(1990, 1, 1), region: str = "141182", seq: int | None = None) -> str:
+def make_id_number(
+    birth: dt.date = dt.date(1990, 1, 1), region: str = "141182", seq: int | None = None
+) -> str:
     seq = next(_counter) % 1000 if seq is None else seq
     first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
     return first17 + id_number_check_char(first17)
@@ -115,15 +117,22 @@ def claim_payload(program_code: str, *, today: dt.date | None = None, **override
     return data
 
 
-def program_document(code: str = "test-car", *, budget: str = "800000.00", today: dt.date | None = None, **extra) -> dict:
+def program_document(
+    code: str = "test-car", *, budget: str = "800000.00", today: dt.date | None = None, **extra
+) -> dict:
     """A program like Fenyang's whose windows include today."""
     today = today or timezone.localdate()
-    data = json.loads((Path(__file__).resolve().parent.parent / "programs" / "fenyang-2023-car.json").read_text())
+    data = json.loads(
+        (Path(__file__).resolve().parent.parent / "programs" / "fenyang-2023-car.json").read_text()
+    )
     data.update(
         code=code,
         claim_prefix="T" + hashlib.sha1(code.encode()).hexdigest()[:6].upper(),
         budget_total=budget,
-        claim_window={"start": (today - dt.timedelta(days=30)).isoformat(), "end": (today + dt.timedelta(days=30)).isoformat()},
+        claim_window={
+            "start": (today - dt.timedelta(days=30)).isoformat(),
+            "end": (today + dt.timedelta(days=30)).isoformat(),
+        },
         purchase_window={
             "start": (today - dt.timedelta(days=60)).isoformat(),
             "end": (today + dt.timedelta(days=30)).isoformat(),

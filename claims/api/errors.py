@@ -32,7 +32,9 @@ def _field_errors(detail) -> dict:
     if isinstance(detail, dict):
         for name, errors in detail.items():
             items = errors if isinstance(errors, list) else [errors]
-            fields[name] = [{"code": getattr(e, "code", "invalid") or "invalid", "message": str(e)} for e in items]
+            fields[name] = [
+                {"code": getattr(e, "code", "invalid") or "invalid", "message": str(e)} for e in items
+            ]
     return fields
 
 
@@ -47,7 +49,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _field_errors(exc.detail)
         first = next(iter(fields.values()), [{"code": "invalid"}])[0]
-        response.data = {"code": first["code"], "message": _("提交的信息有误，请按提示修改。"), "fields": fields}
+        response.data = {
+            "code": first["code"],
+            "message": _("提交的信息有误，请按提示修改。"),
+            "fields": fields,
+        }
         return response
     for cls, (code, message) in DRF_CODES.items():
         if isinstance(exc, cls):

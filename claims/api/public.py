@@ -66,7 +66,6 @@ class QuoteView(PublicView):
         )
 
 
-
 class ClaimSubmitView(PublicView):
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]

@@ -120,7 +120,9 @@ class Claim(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "seq"], name="claim_unique_seq"),
             models.UniqueConstraint(
-                fields=["vin"], condition=~Q(status__in=["rejected", "withdrawn"]), name="claim_one_active_per_vin"
+                fields=["vin"],
+                condition=~Q(status__in=["rejected", "withdrawn"]),
+                name="claim_one_active_per_vin",
             ),
             models.UniqueConstraint(
                 fields=["invoice_code", "invoice_number"],
@@ -137,12 +139,18 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return self.claim_number
 
-    def set_pii(self, *, id_number: str | None = None, phone: str | None = None, bank_account: str | None = None):
+    def set_pii(
+        self, *, id_number: str | None = None, phone: str | None = None, bank_account: str | None = None
+    ):
         """Set personal data together with its lookup hash and masked copy, so the three never drift apart."""
         from claims.crypto import pii_hash
 
         if id_number is not None:
-            self.id_number, self.id_number_hash, self.id_number_masked = id_number, pii_hash(id_number), mask(id_number)
+            self.id_number, self.id_number_hash, self.id_number_masked = (
+                id_number,
+                pii_hash(id_number),
+                mask(id_number),
+            )
         if phone is not None:
             self.phone, self.phone_hash, self.phone_masked = phone, pii_hash(phone), mask_phone(phone)
         if bank_account is not None:
@@ -178,6 +186,9 @@ class ClaimDocument(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.claim_id}:{self.kind}"
+
 
 class ClaimEvent(AppendOnlyModel):
     """Status history: one row per transition, written in the same transaction as the change."""
@@ -196,6 +207,9 @@ class ClaimEvent(AppendOnlyModel):
         verbose_name = _("状态记录")
         verbose_name_plural = _("状态记录")
         ordering = ["claim_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class ClaimCheck(models.Model):
@@ -217,6 +231,9 @@ class ClaimCheck(models.Model):
         constraints = [models.UniqueConstraint(fields=["claim", "code"], name="check_unique_code")]
         indexes = [models.Index(fields=["code", "result"], name="check_code_result")]
 
+    def __str__(self) -> str:
+        return f"{self.code}: {self.result}"
+
 
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an `Idempotency-Key`, replayed to retries of the same request."""
@@ -231,3 +248,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -52,7 +52,8 @@ class Program(models.Model):
                 condition=Q(reserved__lte=F("budget_total") - F("paid")), name="program_budget_not_overspent"
             ),
             models.CheckConstraint(
-                condition=Q(claim_window_end__gte=F("claim_window_start")), name="program_claim_window_ordered"
+                condition=Q(claim_window_end__gte=F("claim_window_start")),
+                name="program_claim_window_ordered",
             ),
             models.CheckConstraint(
                 condition=Q(purchase_window_end__gte=F("purchase_window_start")),
@@ -82,16 +83,18 @@ class Tier(models.Model):
         ordering = ["program", "position"]
         constraints = [
             models.UniqueConstraint(fields=["program", "position"], name="tier_unique_position"),
-            models.CheckConstraint(condition=Q(up_to__isnull=True) | Q(up_to__gt=F("above")), name="tier_bounds"),
+            models.CheckConstraint(
+                condition=Q(up_to__isnull=True) | Q(up_to__gt=F("above")), name="tier_bounds"
+            ),
             models.CheckConstraint(condition=Q(fuel_amount__gte=0, nev_amount__gte=0), name="tier_amounts"),
         ]
-
-    def amount_for(self, fuel_type: str) -> Decimal:
-        return self.nev_amount if fuel_type == "nev" else self.fuel_amount
 
     def __str__(self) -> str:
         upper = f"{self.up_to}" if self.up_to is not None else "∞"
         return f"({self.above}, {upper}]"
+
+    def amount_for(self, fuel_type: str) -> Decimal:
+        return self.nev_amount if fuel_type == "nev" else self.fuel_amount
 
 
 class Dealer(models.Model):
@@ -118,7 +121,9 @@ class LedgerEntry(AppendOnlyModel):
         BUDGET = "budget", _("预算调整")
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="ledger")
-    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
     reserved_after = models.DecimalField(**MONEY)

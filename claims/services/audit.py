@@ -31,7 +31,9 @@ def audit_log(
     authenticated = getattr(actor, "is_authenticated", False)
     return AuditLog.objects.create(
         actor=actor if authenticated else None,
-        actor_label=(actor.get_username() if authenticated else str(detail.pop("actor_label", "anonymous")))[:150],
+        actor_label=(actor.get_username() if authenticated else str(detail.pop("actor_label", "anonymous")))[
+            :150
+        ],
         action=action,
         claim=claim,
         object_type=type(obj).__name__ if obj is not None else ("Claim" if claim else ""),

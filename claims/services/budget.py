@@ -59,7 +59,9 @@ def claim_queue_position(claim: Claim) -> int | None:
     """1 = next to be promoted; None unless waitlisted."""
     if claim.status != ClaimStatus.WAITLISTED:
         return None
-    ahead = Claim.objects.filter(program_id=claim.program_id, status=ClaimStatus.WAITLISTED, seq__lt=claim.seq).count()
+    ahead = Claim.objects.filter(
+        program_id=claim.program_id, status=ClaimStatus.WAITLISTED, seq__lt=claim.seq
+    ).count()
     return ahead + 1
 
 
@@ -85,11 +87,13 @@ def budget_recompute(program: Program) -> BudgetReport:
     """Recompute the program's figures from the claims and from the ledger; list every difference."""
     program.refresh_from_db()
     sums = {
-        "reserved": Claim.objects.filter(program=program, status__in=RESERVED_STATUSES).aggregate(s=Sum("subsidy_amount"))[
-            "s"
-        ]
+        "reserved": Claim.objects.filter(program=program, status__in=RESERVED_STATUSES).aggregate(
+            s=Sum("subsidy_amount")
+        )["s"]
         or ZERO,
-        "paid": Claim.objects.filter(program=program, status=ClaimStatus.PAID).aggregate(s=Sum("subsidy_amount"))["s"]
+        "paid": Claim.objects.filter(program=program, status=ClaimStatus.PAID).aggregate(
+            s=Sum("subsidy_amount")
+        )["s"]
         or ZERO,
     }
     ledger = {kind: ZERO for kind in LedgerEntry.Kind.values}

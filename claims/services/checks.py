@@ -54,15 +54,26 @@ def declared_checks(claim: Claim) -> list[dict]:
     if not dealers:
         results.append(_check("dealer_eligible", PASS, _("本项目未限定经销商名单")))
     elif claim.dealer_credit_code in dealers:
-        results.append(_check("dealer_eligible", PASS, _("销售方 %(n)s 在备案名单中") % {"n": dealers[claim.dealer_credit_code]}))
+        results.append(
+            _check(
+                "dealer_eligible",
+                PASS,
+                _("销售方 %(n)s 在备案名单中") % {"n": dealers[claim.dealer_credit_code]},
+            )
+        )
     else:
-        results.append(_check("dealer_eligible", FAIL, _("销售方 %(c)s 不在备案名单中") % {"c": claim.dealer_credit_code}))
+        results.append(
+            _check(
+                "dealer_eligible", FAIL, _("销售方 %(c)s 不在备案名单中") % {"c": claim.dealer_credit_code}
+            )
+        )
     minimum = claim.program.min_pos_amount
     results.append(
         _check(
             "pos_amount_over_minimum",
             PASS if claim.pos_amount > minimum else FAIL,
-            _("POS 刷卡金额 %(a)s，最低要求大于 %(m)s") % {"a": money_display(claim.pos_amount), "m": money_display(minimum)},
+            _("POS 刷卡金额 %(a)s，最低要求大于 %(m)s")
+            % {"a": money_display(claim.pos_amount), "m": money_display(minimum)},
         )
     )
     luhn = v.luhn_ok(claim.bank_account)
@@ -70,7 +81,8 @@ def declared_checks(claim: Claim) -> list[dict]:
         _check(
             "bank_account_checksum",
             PASS if luhn else FAIL,
-            _("银行卡号 %(a)s 校验位%(r)s") % {"a": claim.bank_account_masked, "r": _("正确") if luhn else _("不符，请核对卡号")},
+            _("银行卡号 %(a)s 校验位%(r)s")
+            % {"a": claim.bank_account_masked, "r": _("正确") if luhn else _("不符，请核对卡号")},
         )
     )
     hashes = list(claim.documents.filter(is_current=True).values_list("kind", "sha256"))
@@ -83,7 +95,11 @@ def declared_checks(claim: Claim) -> list[dict]:
     if reused:
         numbers = sorted({d.claim.claim_number for d in reused})
         results.append(
-            _check("duplicate_document", FAIL, _("有材料与其他申请上传的文件完全相同：%(n)s") % {"n": "、".join(numbers[:5])})
+            _check(
+                "duplicate_document",
+                FAIL,
+                _("有材料与其他申请上传的文件完全相同：%(n)s") % {"n": "、".join(numbers[:5])},
+            )
         )
     else:
         results.append(_check("duplicate_document", PASS, _("材料未被其他申请使用")))
@@ -105,10 +121,19 @@ def claim_refresh_checks(claim_id: int) -> list[ClaimCheck]:
         by_code.setdefault(code, _check(code, UNKNOWN, _("等待材料识别结果")))
     now = timezone.now()
     rows = [
-        ClaimCheck(claim=claim, code=code, result=by_code[code]["result"], detail=by_code[code]["detail"][:1000], updated_at=now)
+        ClaimCheck(
+            claim=claim,
+            code=code,
+            result=by_code[code]["result"],
+            detail=by_code[code]["detail"][:1000],
+            updated_at=now,
+        )
         for code in CHECK_CODES
     ]
     # One upsert instead of a read and a write per check: this runs on every submission.
     return ClaimCheck.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["claim", "code"], update_fields=["result", "detail", "updated_at"]
+        rows,
+        update_conflicts=True,
+        unique_fields=["claim", "code"],
+        update_fields=["result", "detail", "updated_at"],
     )

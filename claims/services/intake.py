@@ -94,7 +94,9 @@ def _invoice_number(raw: str) -> str:
     digits = raw.replace(" ", "")
     if not digits.isdigit() or len(digits) not in (8, 20):
         raise FieldError(
-            "invalid_invoice_number", _("发票号码应为 8 位（纸质发票）或 20 位（全电发票）数字"), "invoice_number"
+            "invalid_invoice_number",
+            _("发票号码应为 8 位（纸质发票）或 20 位（全电发票）数字"),
+            "invoice_number",
         )
     return digits
 
@@ -108,7 +110,9 @@ def _invoice_code(raw: str) -> str:
 
 def _fuel_type(raw: str) -> str:
     if raw not in ("fuel", "nev"):
-        raise FieldError("invalid_fuel_type", _("车辆类型只能是 fuel（燃油车）或 nev（新能源车）"), "fuel_type")
+        raise FieldError(
+            "invalid_fuel_type", _("车辆类型只能是 fuel（燃油车）或 nev（新能源车）"), "fuel_type"
+        )
     return raw
 
 
@@ -189,7 +193,9 @@ def claim_input_parse(
         if len(merged["invoice_number"]) == 8 and not merged.get("invoice_code"):
             errors.append(FieldError("required", _("纸质发票须填写发票代码"), "invoice_code"))
         if len(merged["invoice_number"]) == 20 and merged.get("invoice_code"):
-            errors.append(FieldError("invalid_invoice_code", _("全电发票没有发票代码，请留空"), "invoice_code"))
+            errors.append(
+                FieldError("invalid_invoice_code", _("全电发票没有发票代码，请留空"), "invoice_code")
+            )
     window = (program.purchase_window_start, program.purchase_window_end)
     for name, label in (("invoice_date", _("开票日期")), ("license_issue_date", _("行驶证发证日期"))):
         if name in result.values and not window[0] <= merged[name] <= window[1]:
@@ -211,13 +217,19 @@ def claim_input_parse(
     if has("account_holder", "applicant_name") and touched("account_holder", "applicant_name"):
         if not v.names_match(merged["account_holder"], merged["applicant_name"]):
             errors.append(
-                FieldError("account_holder_mismatch", _("补贴只能发放到申请人本人的银行卡，户名须与申请人一致"), "account_holder")
+                FieldError(
+                    "account_holder_mismatch",
+                    _("补贴只能发放到申请人本人的银行卡，户名须与申请人一致"),
+                    "account_holder",
+                )
             )
     if "dealer_credit_code" in result.values:
         dealers = {d.credit_code: d.name for d in program.dealers.all()}
         if dealers and merged["dealer_credit_code"] not in dealers:
             errors.append(
-                FieldError("dealer_not_eligible", _("该销售方不在本次活动的备案经销商名单中"), "dealer_credit_code")
+                FieldError(
+                    "dealer_not_eligible", _("该销售方不在本次活动的备案经销商名单中"), "dealer_credit_code"
+                )
             )
         elif dealers and not merged.get("dealer_name"):
             result.values["dealer_name"] = dealers[merged["dealer_credit_code"]]
@@ -240,7 +252,8 @@ def program_get_open(code: str, today: dt.date | None = None) -> Program:
     if not program.claim_window_start <= today <= program.claim_window_end:
         raise Conflict(
             "program_not_open",
-            _("不在受理期内（%(a)s 至 %(b)s）") % {"a": program.claim_window_start, "b": program.claim_window_end},
+            _("不在受理期内（%(a)s 至 %(b)s）")
+            % {"a": program.claim_window_start, "b": program.claim_window_end},
         )
     return program
 
@@ -255,7 +268,7 @@ def submission_fingerprint(raw: Mapping[str, Any], files: Mapping[str, Any]) -> 
         if upload:
             upload.seek(0)
             file_hash = hashlib.sha256()
-            for chunk in iter(lambda: upload.read(1 << 16), b""):
+            while chunk := upload.read(1 << 16):
                 file_hash.update(chunk)
             upload.seek(0)
             digest.update(kind.encode() + file_hash.digest())
@@ -299,7 +312,9 @@ def _discard_unreferenced(names: list[str]) -> None:
             document_discard(name)
 
 
-def claim_documents_create(claim: Claim, claim_input: ClaimInput, stored: dict[str, str]) -> list[ClaimDocument]:
+def claim_documents_create(
+    claim: Claim, claim_input: ClaimInput, stored: dict[str, str]
+) -> list[ClaimDocument]:
     now = timezone.now()
     kinds = list(claim_input.documents)
     # Files are content-addressed and shared: a concurrent submission that stored the same bytes and then rolled
@@ -307,7 +322,9 @@ def claim_documents_create(claim: Claim, claim_input: ClaimInput, stored: dict[s
     # when the file is there, and restores it when it is not.
     docs = list(claim_input.documents.values())
     transaction.on_commit(lambda: [document_store(doc) for doc in docs])
-    ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(is_current=False, replaced_at=now)
+    ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(
+        is_current=False, replaced_at=now
+    )
     return ClaimDocument.objects.bulk_create(
         ClaimDocument(
             claim=claim,
@@ -327,7 +344,9 @@ def _raise_duplicates(values: dict[str, Any]) -> None:
     active = Claim.objects.exclude(status__in=[ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN])
     if active.filter(vin=values["vin"]).exists():
         raise Conflict("duplicate_vehicle", _("该车辆（车架号）已有在办或已完成的补贴申请"))
-    if active.filter(invoice_code=values.get("invoice_code", ""), invoice_number=values["invoice_number"]).exists():
+    if active.filter(
+        invoice_code=values.get("invoice_code", ""), invoice_number=values["invoice_number"]
+    ).exists():
         raise Conflict("duplicate_invoice", _("该发票已用于其他补贴申请"))
 
 
@@ -389,7 +408,11 @@ def claim_submit(
                 tier_position=claim_input.tier_position,
                 subsidy_amount=amount,
                 submitted_at=timezone.now(),
-                **{k: val for k, val in claim_input.values.items() if k not in ("id_number", "phone", "bank_account")},
+                **{
+                    k: val
+                    for k, val in claim_input.values.items()
+                    if k not in ("id_number", "phone", "bank_account")
+                },
             )
             claim.set_pii(
                 id_number=claim_input.values["id_number"],
@@ -403,7 +426,9 @@ def claim_submit(
                 actor=taken_by,
                 actor_label=taken_by.username if getattr(taken_by, "pk", None) else "applicant",
                 reason_code="submitted" if channel == Channel.ONLINE else "counter_intake",
-                reason=_("申请已受理") if status == ClaimStatus.UNDER_REVIEW else _("预算暂不足，申请进入候补队列"),
+                reason=_("申请已受理")
+                if status == ClaimStatus.UNDER_REVIEW
+                else _("预算暂不足，申请进入候补队列"),
             )
             claim_documents_create(claim, claim_input, stored)
             body = claim_public_summary(claim)

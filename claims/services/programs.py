@@ -72,7 +72,7 @@ class _JsonFloat(str):
 
 def _money(value: Any, field: str) -> Decimal:
     if isinstance(value, bool | _JsonFloat) or not isinstance(value, str | int):
-        raise ProgramFileError(field, _("金额必须是字符串形式的十进制数，例如 \"6000.00\""))
+        raise ProgramFileError(field, _('金额必须是字符串形式的十进制数，例如 "6000.00"'))
     amount = parse_money(value)
     if amount is None:
         raise ProgramFileError(field, _("不是有效的金额（最多两位小数）"))
@@ -169,7 +169,11 @@ def _dealers(value: Any) -> tuple[tuple[str, str], ...]:
     seen = set()
     for i, item in enumerate(value):
         field = f"dealers[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item.get("name", "").strip():
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("name"), str)
+            or not item.get("name", "").strip()
+        ):
             raise ProgramFileError(f"{field}.name", _("缺少经销商名称"))
         code = item.get("credit_code")
         if not isinstance(code, str) or not credit_code_ok(code.strip().upper()):
@@ -202,7 +206,11 @@ def program_parse(data: Any) -> ProgramSpec:
     if not isinstance(waitlist, dict) or not isinstance(waitlist.get("enabled", True), bool):
         raise ProgramFileError("waitlist.enabled", _("必须是 true 或 false"))
     correction_days = data.get("correction_days", 15)
-    if isinstance(correction_days, bool) or not isinstance(correction_days, int) or not 1 <= correction_days <= 365:
+    if (
+        isinstance(correction_days, bool)
+        or not isinstance(correction_days, int)
+        or not 1 <= correction_days <= 365
+    ):
         raise ProgramFileError("correction_days", _("必须是 1 到 365 之间的整数"))
     counter = data.get("counter_address", "")
     if not isinstance(counter, str):
@@ -235,7 +243,9 @@ def program_parse_file(path: str | Path) -> ProgramSpec:
     try:
         data = json.loads(text, parse_float=_JsonFloat)
     except json.JSONDecodeError as exc:
-        raise ProgramFileError("(file)", _("JSON 格式错误：第 %(l)d 行第 %(c)d 列") % {"l": exc.lineno, "c": exc.colno}) from None
+        raise ProgramFileError(
+            "(file)", _("JSON 格式错误：第 %(l)d 行第 %(c)d 列") % {"l": exc.lineno, "c": exc.colno}
+        ) from None
     return program_parse(data)
 
 
@@ -281,7 +291,8 @@ def program_load(spec: ProgramSpec) -> tuple[Program, bool]:
         if has_claims:
             frozen = {
                 "claim_window": (program.claim_window_start, program.claim_window_end) != spec.claim_window,
-                "purchase_window": (program.purchase_window_start, program.purchase_window_end) != spec.purchase_window,
+                "purchase_window": (program.purchase_window_start, program.purchase_window_end)
+                != spec.purchase_window,
                 "tiers": not _tiers_equal(program, spec),
                 "claim_prefix": program.claim_prefix != spec.claim_prefix,
                 "min_pos_amount": program.min_pos_amount != spec.min_pos_amount,
@@ -312,7 +323,14 @@ def program_load(spec: ProgramSpec) -> tuple[Program, bool]:
     if created or not _tiers_equal(program, spec):
         program.tiers.all().delete()
         Tier.objects.bulk_create(
-            Tier(program=program, position=i, above=t.above, up_to=t.up_to, fuel_amount=t.fuel, nev_amount=t.nev)
+            Tier(
+                program=program,
+                position=i,
+                above=t.above,
+                up_to=t.up_to,
+                fuel_amount=t.fuel,
+                nev_amount=t.nev,
+            )
             for i, t in enumerate(spec.tiers)
         )
     program.dealers.all().delete()
@@ -341,7 +359,9 @@ class Quote:
 def subsidy_quote(tiers: list[Tier], invoice_amount: Decimal, fuel_type: str) -> Quote:
     """The pure rule of R3: the tier with `above < amount <= up_to` and its amount for the fuel type."""
     if fuel_type not in FUEL_TYPES:
-        return Quote(False, code="invalid_fuel_type", message=_("车辆类型只能是 fuel（燃油车）或 nev（新能源车）"))
+        return Quote(
+            False, code="invalid_fuel_type", message=_("车辆类型只能是 fuel（燃油车）或 nev（新能源车）")
+        )
     for tier in sorted(tiers, key=lambda t: t.above):
         if invoice_amount > tier.above and (tier.up_to is None or invoice_amount <= tier.up_to):
             return Quote(True, tier.amount_for(fuel_type), tier.position, tier)

@@ -36,7 +36,9 @@ class TransitionNotAllowed(Conflict):
         self.to_status = to_status
 
 
-def ledger_move(program: Program, kind: str, amount: Decimal, claim: Claim | None = None, note: str = "") -> None:
+def ledger_move(
+    program: Program, kind: str, amount: Decimal, claim: Claim | None = None, note: str = ""
+) -> None:
     """Apply one budget movement to a program row the caller has locked, and journal it."""
     if kind == LedgerEntry.Kind.RESERVE:
         program.reserved += amount
@@ -103,7 +105,9 @@ def claim_transition(
     if budget_kind is not None:
         if program is None or program.pk != claim.program_id:
             raise RuntimeError("a transition that moves money needs the locked program row")
-        ledger_move(program, budget_kind, claim.subsidy_amount, claim, note=f"{from_status or 'new'}->{to_status}")
+        ledger_move(
+            program, budget_kind, claim.subsidy_amount, claim, note=f"{from_status or 'new'}->{to_status}"
+        )
     return ClaimEvent.objects.create(
         claim=claim,
         from_status=from_status,

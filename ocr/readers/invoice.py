@@ -154,6 +154,35 @@ def amount_consensus(
     return best
 
 
+def _net_and_tax_by_elimination(layout, total_row, figures, words, net, tax, net_conf, tax_conf):
+    """When a label is unreadable: the only other amounts below the total row are 不含税价 and 税额.
+
+    A pair is taken only when it passes the sum and the tax-rate check against a total read independently, so a
+    wrong pairing cannot produce a confirmation.
+    """
+    totals = {t for t in (figures, words) if t is not None}
+    if not totals:
+        return net, tax, net_conf, tax_conf
+    amounts: list[tuple[Decimal, float]] = []
+    for item in layout.items:
+        if item.cy <= total_row.cy + total_row.height * 0.7:
+            continue
+        for match in AMOUNT_RE.finditer(compact(item.text)):
+            value = to_decimal(match.group("num"))
+            if value is not None and value not in totals:
+                amounts.append((value, item.confidence))
+    pairs = []
+    for big, big_conf in amounts:
+        for small, small_conf in amounts:
+            if net is not None and big != net or tax is not None and small != tax:
+                continue
+            if big > small and any(rate_check(t, big, small) is not None for t in totals):
+                pairs.append((big, small, big_conf, small_conf))
+    if len({(p[0], p[1]) for p in pairs}) == 1:
+        return pairs[0]
+    return net, tax, net_conf, tax_conf
+
+
 def _seller_name_ok(name: str, confidence: float) -> bool:
     """The seller's name lies under the red seal and has no check character: demand a near-certain reading."""
     return confidence >= 0.99 and name.endswith(("公司", "有限公司", "厂", "中心", "店"))
@@ -165,6 +194,12 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
 
     # --- anchors (rows) -----------------------------------------------------------------------------------------
     total_label = _label_item(layout, ["价税合计"])
+    if total_label is None:
+        # The label is unreadable: the 大写 amount itself marks the row.
+        scored = [(sum(ch in _WORD_CHARS for ch in compact(it.text)), it) for it in layout.items]
+        scored = [(n, it) for n, it in scored if n >= 4]
+        if scored:
+            total_label = (max(scored, key=lambda t: t[0])[1], 0)
     total_row = total_label[0] if total_label else None
     buyer_label = _label_item(layout, ["购买方名称"], exclude=["销货"])
     seller_label = _label_item(layout, ["销货单位名称", "销售方名称"])
@@ -308,6 +343,10 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
     )
     if tax_hit:
         tax, tax_conf = to_decimal(tax_hit[0].group("num")), tax_hit[1].confidence
+    if (net is None or tax is None) and total_row is not None:
+        net, tax, net_conf, tax_conf = _net_and_tax_by_elimination(
+            layout, total_row, figures, words, net, tax, net_conf, tax_conf
+        )
     rate_hit = layout.value_after(["增值税税率或征收率", "征收率"], _RATE_RE, stop_at_label=False)
     printed_rate = int(rate_hit[0].group(1)) if rate_hit else None
 
@@ -368,5 +407,25 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
             ok = is_valid_credit_code(value) and value != out["buyer_id_number"].value
             out["seller_credit_code"] = FieldReading(
                 value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine
+            )
+    if out["seller_credit_code"].value is None and seller_label is not None:
+        # Label unreadable: a valid credit code within the seller block (the two rows under the seller's name).
+        block = [
+            it
+            for it in layout.items
+            if seller_label[0].cy - it.height * 0.5
+            < it.cy
+            < seller_label[0].cy + 2.5 * seller_label[0].height * 2.2
+            and below_total(it)
+        ]
+        found = {}
+        for it in block:
+            for value in _CREDIT_RE.findall(compact(it.text).upper()):
+                if is_valid_credit_code(value) and value != out["buyer_id_number"].value:
+                    found.setdefault(value, it)
+        if len(found) == 1:
+            value, vitem = next(iter(found.items()))
+            out["seller_credit_code"] = FieldReading(
+                value, vitem.confidence, vitem.confidence >= MIN_CONFIDENCE, engine
             )
     return out

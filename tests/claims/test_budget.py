@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claims.models import Claim, ClaimEvent, Program
 from claims.models.claims import RESERVED_STATUSES
@@ -128,7 +129,11 @@ def test_database_refuses_overspending(db):
 
 ACTIONS = st.lists(
     st.one_of(
-        st.tuples(st.just("submit"), st.sampled_from(["30000.00", "80000.00", "158000.00", "300000.00"]), st.sampled_from(["fuel", "nev"])),
+        st.tuples(
+            st.just("submit"),
+            st.sampled_from(["30000.00", "80000.00", "158000.00", "300000.00"]),
+            st.sampled_from(["fuel", "nev"]),
+        ),
         st.tuples(st.just("withdraw"), st.integers(0, 50), st.none()),
         st.tuples(st.just("reject"), st.integers(0, 50), st.none()),
         st.tuples(st.just("pay"), st.integers(0, 50), st.none()),
@@ -154,7 +159,11 @@ def assert_invariants(program: Program) -> None:
         assert not later_reserved.exists()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(actions=ACTIONS)
 def test_budget_invariant_under_random_sequences(actions):
     import uuid

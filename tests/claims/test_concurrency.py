@@ -66,9 +66,7 @@ def test_200_simultaneous_submissions_against_a_budget_for_37(live_db):
 def test_same_vin_twenty_times_at_once_gives_one_claim(live_db):
     program = make_program("same-vin")
     first = claim_payload(program.code)
-    payloads = [
-        {**claim_payload(program.code), "vin": first["vin"]} for _ in range(20)
-    ]
+    payloads = [{**claim_payload(program.code), "vin": first["vin"]} for _ in range(20)]
     answers = _post_all(payloads, threads=20)
     codes = sorted(status for status, _ in answers)
     assert codes == [201] + [409] * 19

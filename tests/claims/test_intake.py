@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from claims.models import Claim, ClaimDocument, ClaimEvent, IdempotencyRecord, LedgerEntry, Program
+from claims.models import Claim, ClaimDocument, ClaimEvent, IdempotencyRecord, LedgerEntry
 from tests.factories import claim_payload, document_files, make_credit_code, make_program, submit_claim
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,9 @@ def test_luhn_failure_is_not_a_refusal(client, program, django_capture_on_commit
 def test_dealer_not_eligible(client, db):
     program = make_program(dealers=[{"name": "某车行", "credit_code": make_credit_code(7)}])
     r = post(client, claim_payload(program.code, dealer_credit_code=make_credit_code(8)))
-    assert r.status_code == 400 and r.json()["fields"]["dealer_credit_code"][0]["code"] == "dealer_not_eligible"
+    assert (
+        r.status_code == 400 and r.json()["fields"]["dealer_credit_code"][0]["code"] == "dealer_not_eligible"
+    )
     r = post(client, claim_payload(program.code, dealer_credit_code=make_credit_code(7)))
     assert r.status_code == 201
     assert Claim.objects.get().dealer_name == "某车行"
@@ -122,7 +124,10 @@ def test_program_not_open(client, db, settings):
     today = timezone.localdate()
     program = make_program(
         "future",
-        claim_window={"start": (today + dt.timedelta(days=1)).isoformat(), "end": (today + dt.timedelta(days=9)).isoformat()},
+        claim_window={
+            "start": (today + dt.timedelta(days=1)).isoformat(),
+            "end": (today + dt.timedelta(days=9)).isoformat(),
+        },
     )
     r = post(client, claim_payload(program.code))
     assert r.status_code == 409 and r.json()["code"] == "program_not_open"
@@ -153,7 +158,9 @@ def test_withdrawn_claim_frees_its_vin(client, program):
     payload = claim_payload(program.code)
     number = post(client, payload).json()["claim_number"]
     r = client.post(
-        f"/api/v1/claims/{number}/withdraw/", {"id_number": payload["id_number"]}, content_type="application/json"
+        f"/api/v1/claims/{number}/withdraw/",
+        {"id_number": payload["id_number"]},
+        content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     again = {**claim_payload(program.code), "vin": payload["vin"]}
@@ -165,7 +172,9 @@ def test_idempotency_key_replay_and_reuse(client, program):
     files_bytes = {k: f.read() for k, f in document_files("same").items()}
 
     def files():
-        return {k: SimpleUploadedFile(f"{k}.png", b, content_type="image/png") for k, b in files_bytes.items()}
+        return {
+            k: SimpleUploadedFile(f"{k}.png", b, content_type="image/png") for k, b in files_bytes.items()
+        }
 
     first = post(client, payload, files(), **{"Idempotency-Key": "key-1"})
     second = post(client, payload, files(), **{"Idempotency-Key": "key-1"})
@@ -182,7 +191,9 @@ def test_lookup_same_404_for_unknown_number_and_wrong_id(client, program):
     payload = claim_payload(program.code)
     number = post(client, payload).json()["claim_number"]
     wrong_id = client.post(
-        "/api/v1/claims/lookup/", {"claim_number": number, "id_number": "110101199003074518"}, content_type="application/json"
+        "/api/v1/claims/lookup/",
+        {"claim_number": number, "id_number": "110101199003074518"},
+        content_type="application/json",
     )
     unknown = client.post(
         "/api/v1/claims/lookup/",
@@ -216,7 +227,11 @@ def test_pii_encrypted_at_rest_and_masked(client, program):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, phone, bank_account, id_number_masked FROM claims_claim")
         id_number, phone, bank, masked = cursor.fetchone()
-    assert payload["id_number"] not in id_number and payload["phone"] not in phone and payload["bank_account"] not in bank
+    assert (
+        payload["id_number"] not in id_number
+        and payload["phone"] not in phone
+        and payload["bank_account"] not in bank
+    )
     assert masked == payload["id_number"][:4] + "*" * 10 + payload["id_number"][-4:]
     claim = Claim.objects.get()
     assert claim.id_number == payload["id_number"] and claim.bank_account == payload["bank_account"]

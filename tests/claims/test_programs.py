@@ -24,7 +24,12 @@ def write(tmp_path, data) -> str:
 def test_fenyang_file_loads_exactly_as_the_rules_say(client):
     call_command("load_program", str(FENYANG))
     body = client.get("/api/v1/programs/fenyang-2023-car/").json()
-    assert body["budget"] == {"total": "800000.00", "reserved": "0.00", "paid": "0.00", "available": "800000.00"}
+    assert body["budget"] == {
+        "total": "800000.00",
+        "reserved": "0.00",
+        "paid": "0.00",
+        "available": "800000.00",
+    }
     assert body["claim_window"] == {"start": "2023-04-28", "end": "2024-02-29"}
     assert body["purchase_window"] == {"start": "2023-04-28", "end": "2024-02-29"}
     assert body["tiers"] == [
@@ -59,7 +64,9 @@ def test_subsidy_rule_at_every_boundary(amount, fuel, nev, client):
     tiers = list(Tier.objects.filter(program__code="fenyang-2023-car"))
     for fuel_type, expected in (("fuel", fuel), ("nev", nev)):
         quote = subsidy_quote(tiers, Decimal(amount), fuel_type)
-        r = client.get(f"/api/v1/programs/fenyang-2023-car/quote?invoice_amount={amount}&fuel_type={fuel_type}")
+        r = client.get(
+            f"/api/v1/programs/fenyang-2023-car/quote?invoice_amount={amount}&fuel_type={fuel_type}"
+        )
         assert r.status_code == 200
         if expected is None:
             assert not quote.eligible and quote.code == "below_minimum_amount"
@@ -119,11 +126,19 @@ BAD_FILES = [
     ("gapped tiers", mutate(["tiers", 1, "above"], "60000.00"), "tiers[1].above"),
     ("up_to not above above", mutate(["tiers", 0, "up_to"], "20000.00"), "tiers[0].up_to"),
     ("two open tiers", mutate(["tiers", 2, "up_to"], None), "tiers[3].up_to"),
-    ("unknown fuel type", mutate(["tiers", 0, "amounts"], {"fuel": "1.00", "nev": "1.00", "diesel": "1.00"}), "diesel"),
+    (
+        "unknown fuel type",
+        mutate(["tiers", 0, "amounts"], {"fuel": "1.00", "nev": "1.00", "diesel": "1.00"}),
+        "diesel",
+    ),
     ("missing fuel type", mutate(["tiers", 0, "amounts"], {"fuel": "1.00"}), "tiers[0].amounts.nev"),
     ("window end before start", mutate(["claim_window", "end"], "2023-01-01"), "claim_window.end"),
     ("bad date", mutate(["purchase_window", "start"], "2023-02-30"), "purchase_window.start"),
-    ("bad dealer code", mutate(["dealers"], [{"name": "某车行", "credit_code": "91141182MA0XXXXXXX"}]), "dealers[0].credit_code"),
+    (
+        "bad dealer code",
+        mutate(["dealers"], [{"name": "某车行", "credit_code": "91141182MA0XXXXXXX"}]),
+        "dealers[0].credit_code",
+    ),
 ]
 
 

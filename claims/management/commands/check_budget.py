@@ -19,8 +19,12 @@ class Command(BaseCommand):
         r = budget_recompute(program)
         self.stdout.write(f"program        {r.program}")
         self.stdout.write(f"budget_total   {r.total:.2f}")
-        self.stdout.write(f"reserved       {r.reserved:.2f}  (claims {r.claims_reserved:.2f}, ledger {r.ledger_reserved:.2f})")
-        self.stdout.write(f"paid           {r.paid:.2f}  (claims {r.claims_paid:.2f}, ledger {r.ledger_paid:.2f})")
+        self.stdout.write(
+            f"reserved       {r.reserved:.2f}  (claims {r.claims_reserved:.2f}, ledger {r.ledger_reserved:.2f})"
+        )
+        self.stdout.write(
+            f"paid           {r.paid:.2f}  (claims {r.claims_paid:.2f}, ledger {r.ledger_paid:.2f})"
+        )
         self.stdout.write(f"available      {r.total - r.reserved - r.paid:.2f}")
         if r.ok:
             self.stdout.write("OK: program, claims and ledger agree")

@@ -39,7 +39,10 @@ def demo_program_document(today: dt.date) -> dict:
         name="演示：汽车消费补贴（受理期含今天）",
         claim_prefix="DEMO",
         budget_total="50000.00",
-        claim_window={"start": (today - dt.timedelta(days=30)).isoformat(), "end": (today + dt.timedelta(days=335)).isoformat()},
+        claim_window={
+            "start": (today - dt.timedelta(days=30)).isoformat(),
+            "end": (today + dt.timedelta(days=335)).isoformat(),
+        },
         purchase_window={
             "start": (today - dt.timedelta(days=90)).isoformat(),
             "end": (today + dt.timedelta(days=335)).isoformat(),
@@ -81,10 +84,22 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         commands = {
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "subsidy", "worker", "--loglevel=INFO", "--concurrency=1"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "subsidy",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+            ],
             "beat": [python, "-m", "celery", "-A", "subsidy", "beat", "--loglevel=INFO"],
         }
-        procs = {name: subprocess.Popen(cmd, cwd=base, env=env, start_new_session=True) for name, cmd in commands.items()}
+        procs = {
+            name: subprocess.Popen(cmd, cwd=base, env=env, start_new_session=True)
+            for name, cmd in commands.items()
+        }
         url = f"http://127.0.0.1:{port}"
         self.stdout.write(
             "\n".join(
