@@ -50,8 +50,6 @@ _CONFUSIONS = {
 }
 # Decorations printed before or around the amount on invoices and cheques.
 _DECORATION_RE = re.compile(r"[\s⊗ⓧ⊕⨂⨀×✕Ⓧ\(\)（）:：,，.。·\-—_|]|人民币|大写")
-# What OCR makes of the ⊗ printed before the amount; removed only at the very start.
-_LEADING_MARK_RE = re.compile(r"^[0-9②⑧◎⊙⊘⊛©®ØøΘθ○〇@®](?=[壹贰叁肆伍陆柒捌玖拾])")
 
 
 def _round_cents(amount: Decimal) -> Decimal:
@@ -166,11 +164,24 @@ def _variants(value: Decimal, unit: str | None = None, whole: str | None = None)
     return results
 
 
+def _strip_leading_mark(text: str) -> str:
+    """Drop one leading symbol, digit or Latin letter: what OCR makes of the ⊗ printed before the amount (□, ②, 8).
+
+    A CJK character is never dropped, since it could be a misread numeral.
+    """
+    if len(text) >= 2 and text[1] in DIGITS[1:] + "拾":
+        first = text[0]
+        category = unicodedata.category(first)
+        if category[0] in "SPN" or (first.isascii() and first.isalpha()) or category == "So":
+            return text[1:]
+    return text
+
+
 def normalize_words(text: str) -> str:
     """NFKC, strip decorations and map unambiguous OCR confusions."""
     text = unicodedata.normalize("NFKC", text)
     text = _DECORATION_RE.sub("", text)
-    text = _LEADING_MARK_RE.sub("", text)
+    text = _strip_leading_mark(text)
     return "".join(_CONFUSIONS.get(ch, ch) for ch in text)
 
 

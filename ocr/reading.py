@@ -182,10 +182,14 @@ def read_document(
             lines = pdf.text_layer_lines(data)
             result.timings["pdf_text"] = time.monotonic() - t0
             if lines:
-                result.engines = [pdf.PDF_ENGINE]
-                result.fields = read_fields(kind, lines, pdf.PDF_ENGINE)
-                result.seconds = time.monotonic() - started
-                return result
+                fields = read_fields(kind, lines, pdf.PDF_ENGINE)
+                required = REQUIRED_FIELDS.get(kind, ())
+                if not required or any(fields[name].value is not None for name in required):
+                    result.engines = [pdf.PDF_ENGINE]
+                    result.fields = fields
+                    result.seconds = time.monotonic() - started
+                    return result
+                # A text layer without the document's fields (a scan with a header, say): OCR the page.
             t0 = time.monotonic()
             image = pdf.render_first_page(data)
             result.timings["pdf_render"] = time.monotonic() - t0

@@ -214,14 +214,9 @@ def test_healthz(client):
 
 @pytest.mark.django_db
 def test_healthz_broker_down(client, settings):
-    from subsidy.celery import app
-
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        r = client.get("/healthz")
-    finally:
-        app.conf.broker_url = old
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    r = client.get("/healthz")
     assert r.status_code == 503 and r.json()["broker"].startswith("error")
 
 
