@@ -47,7 +47,6 @@ def demo_program_document(today: dt.date) -> dict:
             "start": (today - dt.timedelta(days=90)).isoformat(),
             "end": (today + dt.timedelta(days=335)).isoformat(),
         },
-        counter_address="汾阳市商务局一楼综合窗口（演示）",
     )
     return data
 
