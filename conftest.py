@@ -79,7 +79,13 @@ def token_client(user):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
+def worker_ocr_engines() -> str:
+    """OCR engines of the worker started by `celery_worker_process`; override the fixture to enable some."""
+    return ""
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings, worker_ocr_engines):
     """A real `celery -A subsidy worker` on the configured broker (Redis in CI, else the file broker), using the
     test database; tasks sent by the test go through the broker instead of running inline."""
     import os
@@ -91,6 +97,9 @@ def celery_worker_process(transactional_db, settings):
 
     from subsidy.celery import app
 
+    # The worker reads documents where its settings put them: the data folder, not this test's tmp_path.
+    settings.DOCUMENTS_DIR = settings.DATA_DIR / "documents"
+    settings.EXPORTS_DIR = settings.DATA_DIR / "exports"
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"
@@ -103,6 +112,8 @@ def celery_worker_process(transactional_db, settings):
         "SUBSIDY_DATA_DIR": str(settings.DATA_DIR),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        "OCR_ENGINES": worker_ocr_engines,
+        "OMP_THREAD_LIMIT": "1",
         "PYTHONUNBUFFERED": "1",
     }
     log = open(settings.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
