@@ -80,6 +80,17 @@ def claim_public_events(claim: Claim) -> list[dict[str, Any]]:
     ]
 
 
+def claim_returned_info(claim: Claim) -> dict[str, Any]:
+    """What a reviewer asked the applicant to correct, and by when."""
+    return {
+        "reason_code": claim.return_reason_code,
+        "reason": claim.return_reason,
+        "fields": claim.returned_fields,
+        "documents": claim.returned_documents,
+        "deadline": claim.correction_deadline.isoformat() if claim.correction_deadline else None,
+    }
+
+
 def claim_for_applicant_view(claim: Claim) -> dict[str, Any]:
     data: dict[str, Any] = {
         "claim_number": claim.claim_number,
@@ -92,13 +103,7 @@ def claim_for_applicant_view(claim: Claim) -> dict[str, Any]:
         "events": claim_public_events(claim),
     }
     if claim.status == ClaimStatus.RETURNED:
-        data["returned"] = {
-            "reason_code": claim.return_reason_code,
-            "reason": claim.return_reason,
-            "fields": claim.returned_fields,
-            "documents": claim.returned_documents,
-            "deadline": claim.correction_deadline.isoformat() if claim.correction_deadline else None,
-        }
+        data["returned"] = claim_returned_info(claim)
     if claim.status == ClaimStatus.PAID:
         data["payment"] = {
             "paid_at": claim.paid_at.isoformat() if claim.paid_at else None,

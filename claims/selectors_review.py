@@ -16,6 +16,7 @@ from claims.crypto import mask, pii_hash
 from claims.models import Claim, ClaimCheck, ClaimDocument, ClaimEvent, Program
 from claims.models.claims import ClaimStatus, DocumentKind
 from claims.money import money_display, money_str
+from claims.selectors import claim_returned_info
 from claims.services.budget import claim_queue_position
 from claims.services.checks import CHECK_CODES
 
@@ -307,13 +308,7 @@ def claim_staff_detail(
         "reject_reason": claim.reject_reason or None,
     }
     if claim.status == ClaimStatus.RETURNED or claim.return_reason:
-        data["returned"] = {
-            "reason_code": claim.return_reason_code,
-            "reason": claim.return_reason,
-            "fields": claim.returned_fields,
-            "documents": claim.returned_documents,
-            "deadline": claim.correction_deadline.isoformat() if claim.correction_deadline else None,
-        }
+        data["returned"] = claim_returned_info(claim)
     return data
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -292,18 +293,29 @@ class SubmitResult:
     replayed: bool = False
 
 
-def _store_documents(claim_input: ClaimInput) -> tuple[dict[str, str], list[str]]:
-    stored, created = {}, []
+@contextmanager
+def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
+    """Store the validated files, yield {kind: storage_name}, and undo the storing if the body fails.
+
+    Files are written before the transaction that references them (so it stays short). If anything fails
+    afterwards, the files this call created are discarded unless a committed row uses them, and a violated
+    duplicate constraint becomes the contract's 409.
+    """
+    stored: dict[str, str] = {}
+    created: list[str] = []
     try:
         for kind, doc in claim_input.documents.items():
             name, was_created = document_store(doc)
             stored[kind] = name
             if was_created:
                 created.append(name)
+        yield stored
+    except IntegrityError as exc:
+        _discard_unreferenced(created)
+        raise _integrity_conflict(exc) from None
     except BaseException:
         _discard_unreferenced(created)
         raise
-    return stored, created
 
 
 def _discard_unreferenced(names: list[str]) -> None:
@@ -377,80 +389,72 @@ def claim_submit(
             return replay
     program = program_get_open(program_code)
     claim_input = claim_input_parse(program, raw, files)
-    stored, created_files = _store_documents(claim_input)
-    try:
-        with transaction.atomic():
-            program = program_lock(program.pk)
-            if idempotency_key:
-                replay = _idempotent_replay(idempotency_key, fingerprint)
-                if replay:
-                    transaction.set_rollback(True)
-                    return replay
-            program_get_open(program.code)  # the day may have changed while we waited
-            _raise_duplicates(claim_input.values)
-            amount = claim_input.subsidy_amount
-            assert amount is not None
-            if budget_can_reserve(program, amount):
-                status = ClaimStatus.UNDER_REVIEW
-            elif program.waitlist_enabled:
-                status = ClaimStatus.WAITLISTED
-            else:
-                raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))
-            seq = program.next_seq
-            program.next_seq = seq + 1
-            program.save(update_fields=["next_seq", "updated_at"])
-            claim = Claim(
-                program=program,
-                seq=seq,
-                claim_number=f"{program.claim_prefix}-{seq:06d}",
-                channel=channel,
-                taken_by=taken_by if getattr(taken_by, "pk", None) else None,
-                tier_position=claim_input.tier_position,
-                subsidy_amount=amount,
-                submitted_at=timezone.now(),
-                **{
-                    k: val
-                    for k, val in claim_input.values.items()
-                    if k not in ("id_number", "phone", "bank_account")
-                },
+    with documents_stored(claim_input) as stored, transaction.atomic():
+        program = program_lock(program.pk)
+        if idempotency_key:
+            replay = _idempotent_replay(idempotency_key, fingerprint)
+            if replay:
+                transaction.set_rollback(True)
+                return replay
+        program_get_open(program.code)  # the day may have changed while we waited
+        _raise_duplicates(claim_input.values)
+        amount = claim_input.subsidy_amount
+        assert amount is not None
+        if budget_can_reserve(program, amount):
+            status = ClaimStatus.UNDER_REVIEW
+        elif program.waitlist_enabled:
+            status = ClaimStatus.WAITLISTED
+        else:
+            raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))
+        seq = program.next_seq
+        program.next_seq = seq + 1
+        program.save(update_fields=["next_seq", "updated_at"])
+        claim = Claim(
+            program=program,
+            seq=seq,
+            claim_number=f"{program.claim_prefix}-{seq:06d}",
+            channel=channel,
+            taken_by=taken_by if getattr(taken_by, "pk", None) else None,
+            tier_position=claim_input.tier_position,
+            subsidy_amount=amount,
+            submitted_at=timezone.now(),
+            **{
+                k: val
+                for k, val in claim_input.values.items()
+                if k not in ("id_number", "phone", "bank_account")
+            },
+        )
+        claim.set_pii(
+            id_number=claim_input.values["id_number"],
+            phone=claim_input.values["phone"],
+            bank_account=claim_input.values["bank_account"],
+        )
+        claim_transition(
+            claim,
+            status,
+            program=program,
+            actor=taken_by,
+            actor_label=taken_by.username if getattr(taken_by, "pk", None) else "applicant",
+            reason_code="submitted" if channel == Channel.ONLINE else "counter_intake",
+            reason=_("申请已受理")
+            if status == ClaimStatus.UNDER_REVIEW
+            else _("预算暂不足，申请进入候补队列"),
+        )
+        claim_documents_create(claim, claim_input, stored)
+        body = claim_public_summary(claim)
+        if idempotency_key:
+            IdempotencyRecord.objects.create(
+                key=idempotency_key,
+                scope="claim_submit",
+                fingerprint=fingerprint,
+                status_code=201,
+                response=body,
+                claim=claim,
             )
-            claim.set_pii(
-                id_number=claim_input.values["id_number"],
-                phone=claim_input.values["phone"],
-                bank_account=claim_input.values["bank_account"],
-            )
-            claim_transition(
-                claim,
-                status,
-                program=program,
-                actor=taken_by,
-                actor_label=taken_by.username if getattr(taken_by, "pk", None) else "applicant",
-                reason_code="submitted" if channel == Channel.ONLINE else "counter_intake",
-                reason=_("申请已受理")
-                if status == ClaimStatus.UNDER_REVIEW
-                else _("预算暂不足，申请进入候补队列"),
-            )
-            claim_documents_create(claim, claim_input, stored)
-            body = claim_public_summary(claim)
-            if idempotency_key:
-                IdempotencyRecord.objects.create(
-                    key=idempotency_key,
-                    scope="claim_submit",
-                    fingerprint=fingerprint,
-                    status_code=201,
-                    response=body,
-                    claim=claim,
-                )
-            claim_id = claim.pk
-            transaction.on_commit(lambda: claim_after_documents_change(claim_id))
-            if on_commit:
-                transaction.on_commit(lambda: on_commit(claim))
-    except IntegrityError as exc:
-        _discard_unreferenced(created_files)
-        raise _integrity_conflict(exc) from None
-    except BaseException:
-        _discard_unreferenced(created_files)
-        raise
+        claim_id = claim.pk
+        transaction.on_commit(lambda: claim_after_documents_change(claim_id))
+        if on_commit:
+            transaction.on_commit(lambda: on_commit(claim))
     log.info("claim %s accepted as %s (%s)", claim.claim_number, claim.status, claim.id_number_masked)
     return SubmitResult(claim, 201, body)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,13 +32,11 @@ from .intake import (
     DOCUMENT_FIELDS,
     TEXT_FIELDS,
     SubmitResult,
-    _discard_unreferenced,
-    _integrity_conflict,
-    _store_documents,
     claim_after_documents_change,
     claim_documents_create,
     claim_input_parse,
     claim_submit,
+    documents_stored,
 )
 from .transitions import claim_transition, ledger_move
 
@@ -357,58 +355,50 @@ def claim_correct(
     parsed = claim_input_parse(
         claim.program, raw, files, fields=fields, documents=documents, current=_current_values(claim)
     )
-    stored, created_files = _store_documents(parsed)
-    try:
-        with transaction.atomic():
-            program = program_lock(claim.program_id)
-            claim = claim_for_applicant(claim_number, id_number, lock=True)
-            _check_correctable(claim)
-            _raise_duplicates_except(claim, parsed.values)
-            if "dealer_credit_code" in parsed.values and "dealer_name" not in parsed.values:
-                dealers = {d.credit_code: d.name for d in program.dealers.all()}
-                parsed.values["dealer_name"] = dealers.get(parsed.values["dealer_credit_code"], "")
-            changed = _apply_values(claim, parsed.values)
-            old_amount, new_amount = claim.subsidy_amount, parsed.subsidy_amount
-            assert new_amount is not None and parsed.tier_position is not None
-            budget_note = _follow_amount(program, claim, old_amount, new_amount)
-            claim.tier_position = parsed.tier_position
-            claim.correction_deadline = None
-            claim_transition(
-                claim,
-                S.UNDER_REVIEW,
-                program=program,
-                actor_label="applicant",
-                reason_code="corrected",
-                reason=_("申请人已补正，申请重新进入审核（保留原受理顺序）"),
-                data={
-                    "fields": changed,
-                    "documents": list(parsed.documents),
-                    "old_subsidy_amount": money_str(old_amount),
-                    "new_subsidy_amount": money_str(new_amount),
-                    "budget": budget_note,
-                },
-            )
-            claim_documents_create(claim, parsed, stored)
-            if budget_note == "released":
-                waitlist_promote(program)
-            audit_log(
-                "claim_corrected",
-                claim=claim,
-                actor_label="applicant",
-                fields=changed,
-                documents=list(parsed.documents),
-                old_subsidy_amount=money_str(old_amount),
-                new_subsidy_amount=money_str(new_amount),
-                budget=budget_note,
-            )
-            claim_id = claim.pk
-            transaction.on_commit(lambda: claim_after_documents_change(claim_id))
-    except IntegrityError as exc:
-        _discard_unreferenced(created_files)
-        raise _integrity_conflict(exc) from None
-    except BaseException:
-        _discard_unreferenced(created_files)
-        raise
+    with documents_stored(parsed) as stored, transaction.atomic():
+        program = program_lock(claim.program_id)
+        claim = claim_for_applicant(claim_number, id_number, lock=True)
+        _check_correctable(claim)
+        _raise_duplicates_except(claim, parsed.values)
+        if "dealer_credit_code" in parsed.values and "dealer_name" not in parsed.values:
+            dealers = {d.credit_code: d.name for d in program.dealers.all()}
+            parsed.values["dealer_name"] = dealers.get(parsed.values["dealer_credit_code"], "")
+        changed = _apply_values(claim, parsed.values)
+        old_amount, new_amount = claim.subsidy_amount, parsed.subsidy_amount
+        assert new_amount is not None and parsed.tier_position is not None
+        budget_note = _follow_amount(program, claim, old_amount, new_amount)
+        claim.tier_position = parsed.tier_position
+        claim.correction_deadline = None
+        claim_transition(
+            claim,
+            S.UNDER_REVIEW,
+            program=program,
+            actor_label="applicant",
+            reason_code="corrected",
+            reason=_("申请人已补正，申请重新进入审核（保留原受理顺序）"),
+            data={
+                "fields": changed,
+                "documents": list(parsed.documents),
+                "old_subsidy_amount": money_str(old_amount),
+                "new_subsidy_amount": money_str(new_amount),
+                "budget": budget_note,
+            },
+        )
+        claim_documents_create(claim, parsed, stored)
+        if budget_note == "released":
+            waitlist_promote(program)
+        audit_log(
+            "claim_corrected",
+            claim=claim,
+            actor_label="applicant",
+            fields=changed,
+            documents=list(parsed.documents),
+            old_subsidy_amount=money_str(old_amount),
+            new_subsidy_amount=money_str(new_amount),
+            budget=budget_note,
+        )
+        claim_id = claim.pk
+        transaction.on_commit(lambda: claim_after_documents_change(claim_id))
     return claim
 
 

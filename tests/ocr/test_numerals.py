@@ -74,6 +74,8 @@ def test_writer_edge_cases(value: str, words: str) -> None:
         ("肆拾万伍仟伍佰壹拾玖圆壹角参分", "405519.13"),  # 参 read for 叁
         ("叁拾捌万伍仟玖佰圆染角", "385900.70"),  # 染 read for 柒
         ("壹拾伍万捌千圆整", "158000"),  # 千 for 仟
+        ("□叁拾陆万叁仟贰佰伍拾柒圆整", "363257"),  # what OCR makes of ⊗
+        ("②壹拾捌万柒仟贰佰陆拾陆元壹角参分", "187266.13"),
     ],
 )
 def test_parser_accepts_valid_and_unambiguous_forms(text: str, value: str) -> None:
@@ -94,6 +96,8 @@ def test_parser_accepts_valid_and_unambiguous_forms(text: str, value: str) -> No
         "零圆整",
         "壹拾伍万捌仟零圆整",  # a trailing 零 is not a correct writing
         "壹仟零零伍圆整",  # doubled 零
+        "口壹拾圆整",  # a leading CJK character is never dropped: it could be a misread numeral
+        "12圆整",
     ],
 )
 def test_parser_rejects_malformed(text: str) -> None:

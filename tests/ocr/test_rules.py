@@ -121,3 +121,18 @@ def test_low_ocr_confidence_is_not_confident() -> None:
     fields = read_fields("invoice", lines, "rapidocr")
     assert fields["vin"].value and not fields["vin"].confident
     assert fields["buyer_name"].value == "张三" and not fields["buyer_name"].confident
+
+
+def test_total_row_found_by_its_words_when_the_label_is_unreadable() -> None:
+    lines = [ln for ln in invoice_lines() if ln.text != "价税合计"]
+    fields = read_fields("invoice", lines, "rapidocr")
+    assert fields["amount_figures"].value == Decimal("158000.00")
+    assert fields["amount_figures"].confident
+
+
+def test_net_and_tax_found_by_elimination_when_labels_unreadable() -> None:
+    lines = [ln for ln in invoice_lines(words="⊗壹拾伍万捌圆") if ln.text not in ("不含税价", "增值税税额")]
+    fields = read_fields("invoice", lines, "tesseract")
+    assert fields["net_amount"].value == Decimal("139823.01")
+    assert fields["tax_amount"].value == Decimal("18176.99")
+    assert fields["amount_figures"].confident
