@@ -1,6 +1,6 @@
 """Celery tasks for payouts. They take ids, re-read the database, are idempotent, and retry only transient errors.
 
-Imported from `claims.apps.ClaimsConfig.ready()` so the worker registers them and beat gets the schedule entry.
+Imported from `claims.apps.ClaimsConfig.ready()` so the worker registers them; the schedule is in settings.
 """
 
 from __future__ import annotations
@@ -8,26 +8,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.schedules import crontab
 from django.db import OperationalError
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
-
-# The sweep: the database says which payouts are pending; this re-queues what a lost message left behind.
-BEAT_SCHEDULE = {
-    "payouts-sweep": {"task": "claims.payouts_sweep", "schedule": crontab(minute="*/5")},
-}
-
-
-def _register_beat_schedule() -> None:
-    from subsidy.celery import app
-
-    schedule = dict(app.conf.beat_schedule or {})
-    for name, entry in BEAT_SCHEDULE.items():
-        schedule.setdefault(name, entry)
-    app.conf.beat_schedule = schedule
 
 
 @shared_task(
@@ -75,6 +60,3 @@ def payouts_sweep_task() -> dict:
 
     result = payouts_sweep()
     return {"created": result.created, "sent": result.sent, "rechecked": result.rechecked}
-
-
-_register_beat_schedule()

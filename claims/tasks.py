@@ -5,22 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from subsidy.celery import app
 
 log = logging.getLogger(__name__)
 
 EXPIRE_BATCH = 500
-
-# Registered here so the claims app owns its schedule; merged into whatever other apps registered.
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "claims-expire-returned": {
-        "task": "claims.tasks.expire_returned_claims",
-        "schedule": crontab(minute=5),  # hourly; the deadline is a date, so the first run after midnight acts
-    },
-}
 
 
 @shared_task(name="claims.tasks.expire_returned_claims", ignore_result=True)

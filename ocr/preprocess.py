@@ -93,12 +93,9 @@ def for_rapidocr(image: Image.Image, kind: str) -> Image.Image:
 
 
 def _flatten_light(channel: np.ndarray) -> np.ndarray:
-    """Divide by the estimated background (a large closing + blur) so shadows and gradients disappear."""
-    h, w = channel.shape
-    k = max(15, (min(h, w) // 40) | 1)
-    background = cv2.morphologyEx(channel, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    background = cv2.GaussianBlur(background, (0, 0), k / 2)
-    flat = channel.astype(np.float32) / np.maximum(background.astype(np.float32), 1.0) * 255.0
+    """Divide by the estimated paper brightness so shadows and gradients disappear."""
+    background = _background(channel).astype(np.float32)
+    flat = channel.astype(np.float32) / np.maximum(background, 1.0) * 255.0
     return flat.clip(0, 255).astype(np.uint8)
 
 
@@ -132,9 +129,10 @@ def _rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 def for_tesseract(image: Image.Image, kind: str) -> Image.Image:
     """Binary, deskewed, line-free image for Tesseract."""
     rgb = np.asarray(image.convert("RGB"))
-    scale = TESSERACT_WIDTH / rgb.shape[1] if rgb.shape[1] < TESSERACT_WIDTH * 0.8 else 1.0
-    if rgb.shape[1] > TESSERACT_WIDTH * 1.3:
-        scale = TESSERACT_WIDTH / rgb.shape[1]
+    long_side = max(rgb.shape[:2])
+    scale = 1.0
+    if long_side < TESSERACT_WIDTH * 0.8 or long_side > TESSERACT_WIDTH * 1.3:
+        scale = TESSERACT_WIDTH / long_side
     if scale != 1.0:
         rgb = cv2.resize(
             rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
@@ -142,8 +140,8 @@ def for_tesseract(image: Image.Image, kind: str) -> Image.Image:
     channels = [_flatten_light(rgb[..., i]) for i in range(3)]
     r, g, b = (c.astype(np.int16) for c in channels)
     gray = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
-    # Red print (seals): much more red than green, green about equal to blue (brown print has G well above B).
-    seal = ((r - g) > 45) & (np.abs(g - b) < 35) & (r > 110)
+    # Red print (seals): green under 45% of red whatever the light (brown print is about 60%, black and paper 100%).
+    seal = (g * 100 < r * 45) & (b * 100 < r * 60) & (r > 90)
     gray = np.where(seal, 255, gray).astype(np.uint8)
     angle = estimate_skew(gray)
     gray = _rotate(gray, angle)

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -266,6 +267,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "180"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Every periodic task in one place. Each is a sweep over what the database says is due, so a missed or doubled
+# run changes nothing.
+CELERY_BEAT_SCHEDULE = {
+    # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
+    "claims-expire-returned": {"task": "claims.tasks.expire_returned_claims", "schedule": crontab(minute=5)},
+    # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
+    "payouts-sweep": {"task": "claims.payouts_sweep", "schedule": crontab(minute="*/5")},
+    # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.
+    "ocr-sweep-unread": {"task": "ocr.sweep_unread", "schedule": crontab(minute="*/10")},
+}
 
 # --- Payouts (issue 7) ----------------------------------------------------------------------------------------
 # Empty: payouts go to the bank as batch files. Set: each payout is sent through the bank's payment API.

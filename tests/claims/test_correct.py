@@ -270,9 +270,12 @@ def test_expiry_is_bounded_per_run(reviewer, program):
     assert Claim.objects.filter(status="returned").count() == 1
 
 
-def test_beat_schedule_has_the_expiry_task():
+def test_beat_schedule_names_registered_tasks():
     from subsidy.celery import app
 
-    entry = app.conf.beat_schedule["claims-expire-returned"]
-    assert entry["task"] == "claims.tasks.expire_returned_claims"
-    assert entry["task"] in app.tasks
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert schedule["claims-expire-returned"]["task"] == "claims.tasks.expire_returned_claims"
+    assert {"claims-expire-returned", "payouts-sweep", "ocr-sweep-unread"} <= set(schedule)
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
