@@ -192,3 +192,23 @@ def test_budget_invariant_under_random_sequences(actions):
 
 def test_claim_payload_roundtrip_is_valid(program):
     assert claim_payload(program.code)["program"] == program.code
+
+
+def test_ledger_and_events_are_append_only_in_the_database(db):
+    from django.db import IntegrityError, InternalError, connection
+
+    from claims.models import LedgerEntry
+    from claims.models.base import AppendOnlyError
+
+    program = make_program()
+    claim = submit_claim(program)
+    entry = LedgerEntry.objects.filter(claim=claim).first()
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        ClaimEvent.objects.filter(claim=claim).delete()
+    if connection.vendor == "postgresql":
+        for sql in ("UPDATE claims_ledgerentry SET amount = 0", "DELETE FROM claims_claimevent"):
+            with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
