@@ -285,6 +285,7 @@ def claim_staff_detail(
                 "at": timezone.localtime(e.created_at).isoformat(),
                 "from_status": e.from_status or None,
                 "status": e.to_status,
+                "status_display": ClaimStatus(e.to_status).label,
                 "actor": e.actor_label,
                 "reason_code": e.reason_code,
                 "reason": e.reason,
