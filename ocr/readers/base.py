@@ -275,3 +275,23 @@ _VIN_FIX = str.maketrans({"O": "0", "I": "1", "Q": "0"})
 def vin_candidates(text: str) -> list[str]:
     text = compact(text).upper().translate(_VIN_FIX)
     return re.findall(r"(?<![A-Z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Z0-9])", text)
+
+
+def read_name_after(
+    layout: Layout, labels: list[str], pattern: re.Pattern[str], engine: str, **find: Any
+) -> FieldReading | None:
+    """A name printed after its label, on the label's own line or on the first item right of it.
+
+    Bound to the label so that another name on the document (a seller, an issuer) is never taken instead.
+    """
+    for label_item, end in layout.find_label(labels, **find):
+        rest = compact(label_item.text)[end:]
+        candidates = [(rest, label_item)] if rest else []
+        candidates += [
+            (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
+        ]
+        for text, item in candidates:
+            if pattern.match(text):
+                return FieldReading(text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
+        return None
+    return None

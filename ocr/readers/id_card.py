@@ -7,7 +7,7 @@ import re
 
 from ..engines import TextLine
 from ..validators import is_valid_id_number
-from .base import MIN_CONFIDENCE, MIN_NAME_CONFIDENCE, FieldReading, Layout, compact, missing
+from .base import MIN_CONFIDENCE, MIN_NAME_CONFIDENCE, FieldReading, Layout, compact, missing, read_name_after
 
 __all__ = ["BACK_FIELDS", "FRONT_FIELDS", "read_id_card_back", "read_id_card_front"]
 
@@ -27,19 +27,9 @@ _PERIOD_RE = re.compile(
 def read_id_card_front(lines: list[TextLine], engine: str = "") -> dict[str, FieldReading]:
     layout = Layout(lines, FRONT_LABELS)
     out = {name: missing(engine) for name in FRONT_FIELDS}
-    for label_item, end in layout.find_label(["姓名"], fuzzy=1.0):
-        rest = compact(label_item.text)[end:]
-        candidates = [(rest, label_item)] if rest else []
-        candidates += [
-            (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
-        ]
-        for text, item in candidates:
-            if _NAME_RE.match(text):
-                out["name"] = FieldReading(
-                    text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine
-                )
-                break
-        break
+    name = read_name_after(layout, ["姓名"], _NAME_RE, engine, fuzzy=1.0)
+    if name is not None:
+        out["name"] = name
     hit = layout.value_after(["公民身份号码", "身份号码"], _ID_RE)
     if hit is None:
         # The number is printed alone on the bottom line; accept it only when it is the only ID-shaped text.

@@ -9,12 +9,12 @@ from ..validators import is_valid_vin
 from .base import (
     DATE_RE,
     MIN_CONFIDENCE,
-    MIN_NAME_CONFIDENCE,
     FieldReading,
     Layout,
     compact,
     missing,
     parse_date,
+    read_name_after,
     vin_candidates,
 )
 
@@ -58,19 +58,9 @@ def read_vehicle_license(lines: list[TextLine], engine: str = "") -> dict[str, F
                 break
         break
 
-    for label_item, end in layout.find_label(["所有人"]):
-        rest = compact(label_item.text)[end:]
-        candidates = [(rest, label_item)] if rest else []
-        candidates += [
-            (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
-        ]
-        for text, item in candidates:
-            if _NAME_RE.match(text):
-                out["owner"] = FieldReading(
-                    text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine
-                )
-                break
-        break
+    name = read_name_after(layout, ["所有人"], _NAME_RE, engine)
+    if name is not None:
+        out["owner"] = name
 
     for label_item, end in layout.find_label(["车辆识别代号", "车架号"]):
         found = [(v, label_item) for v in vin_candidates(compact(label_item.text)[end:])]
