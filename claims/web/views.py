@@ -31,12 +31,13 @@ from claims.crypto import mask_name
 from claims.errors import FieldError, ServiceError, ValidationFailed
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.models import ClaimStatus, DocumentKind
-from claims.intake.selectors import claim_for_applicant_view, program_public, programs_with_waitlist
+from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_submit
 from claims.intake.transitions import ALLOWED
 from claims.models import Claim
 from claims.money import money_display, parse_money
 from claims.payouts.services import claim_bank_account_change
+from claims.programs.selectors import program_public, programs_with_waitlist
 from claims.programs.services import subsidy_quote
 from claims.review.services import claim_correct
 from claims.vocabulary import BANK_FIELDS
