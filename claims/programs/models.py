@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.base import AppendOnlyModel
 from claims.money import ZERO
+from claims.vocabulary import FuelType
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -93,7 +94,7 @@ class Tier(models.Model):
         return f"({self.above}, {upper}]"
 
     def amount_for(self, fuel_type: str) -> Decimal:
-        return self.nev_amount if fuel_type == "nev" else self.fuel_amount
+        return self.nev_amount if fuel_type == FuelType.NEV else self.fuel_amount
 
 
 class Dealer(models.Model):

@@ -10,6 +10,7 @@ from claims.intake.models import ClaimStatus
 from claims.models import Program
 from claims.money import money_str
 from claims.programs.services import program_status
+from claims.vocabulary import FuelType
 
 
 def programs_with_waitlist():
@@ -32,7 +33,7 @@ def tier_rows(program: Program) -> list[dict[str, Any]]:
         {
             "above": money_str(t.above),
             "up_to": money_str(t.up_to),
-            "amounts": {"fuel": money_str(t.fuel_amount), "nev": money_str(t.nev_amount)},
+            "amounts": {fuel: money_str(t.amount_for(fuel)) for fuel in FuelType.values},
         }
         for t in sorted(program.tiers.all(), key=lambda t: t.position)
     ]
