@@ -29,7 +29,7 @@ from PIL import Image  # noqa: E402
 
 from ocr.engines import get_engine  # noqa: E402
 from ocr.reading import read_document  # noqa: E402
-from ocr.synthetic import generate  # noqa: E402
+from docgen import generate  # noqa: E402
 
 SINGLE_DAMAGES = ("rotation", "blur", "noise", "jpeg", "lowres", "uneven")
 

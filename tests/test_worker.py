@@ -10,7 +10,7 @@ from claims.models.payouts import Payout
 from claims.services.review import claim_approve
 from conftest import token_client, wait_for
 from ocr.models import DocumentReading
-from ocr.synthetic import generate
+from docgen import generate
 from tests.factories import claim_payload, document_files, make_program, make_staff
 
 

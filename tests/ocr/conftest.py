@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ocr.engines import RapidOcrEngine
-from ocr.synthetic import generate
+from docgen import generate
 
 
 @pytest.fixture(scope="session")

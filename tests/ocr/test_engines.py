@@ -4,7 +4,7 @@ import pytest
 
 from ocr.engines import resolve_engines
 from ocr.reading import read_document
-from ocr.synthetic import generate
+from docgen import generate
 
 
 @pytest.fixture(scope="module")
