@@ -20,7 +20,7 @@ def _perspective(arr: np.ndarray, rng: random.Random) -> np.ndarray:
     canvas = np.empty((h + 2 * pad, w + 2 * pad, 3), dtype=np.uint8)
     canvas[:] = bg
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    j = 0.045
+    j = 0.035
     dst = np.float32(
         [
             [pad + rng.uniform(-j, j) * w, pad + rng.uniform(-j, j) * h],
@@ -41,7 +41,7 @@ def _crumple(arr: np.ndarray, rng: random.Random) -> np.ndarray:
     seed = np.random.default_rng(rng.randrange(2**32))
     coarse = seed.normal(0, 1, (6, 9, 2)).astype(np.float32)
     field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
-    amp = rng.uniform(3, 7)
+    amp = rng.uniform(2, 5)
     xx, yy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     out = cv2.remap(
         arr,
@@ -70,7 +70,9 @@ def _shadow(arr: np.ndarray, rng: random.Random) -> np.ndarray:
         dtype=np.float32,
     )
     cv2.fillPoly(mask, [(pts / small).astype(np.int32)], 1.0)
-    mask = cv2.resize(cv2.GaussianBlur(mask, (0, 0), w * 0.03 / small), (w, h), interpolation=cv2.INTER_LINEAR)
+    mask = cv2.resize(
+        cv2.GaussianBlur(mask, (0, 0), w * 0.03 / small), (w, h), interpolation=cv2.INTER_LINEAR
+    )
     depth = rng.uniform(0.25, 0.45)
     return np.clip(arr.astype(np.float32) * (1 - depth * mask[..., None]), 0, 255).astype(np.uint8)
 
@@ -87,7 +89,7 @@ def _glare(arr: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def _motion_blur(arr: np.ndarray, rng: random.Random) -> np.ndarray:
-    length = rng.randint(3, 7)
+    length = rng.randint(1, 3)
     angle = rng.uniform(0, math.pi)
     kernel = np.zeros((length * 2 + 1, length * 2 + 1), dtype=np.float32)
     for t in np.linspace(-length, length, 4 * length + 1):
@@ -108,7 +110,7 @@ def photo(image: Image.Image, rng: random.Random) -> Image.Image:
     noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(3, 8), arr.shape)
     arr = np.clip(arr + noise.astype(np.float32), 0, 255).astype(np.uint8)
     img = Image.fromarray(arr)
-    factor = rng.uniform(0.6, 0.8)
+    factor = rng.uniform(0.8, 0.95)
     img = img.resize((int(img.width * factor), int(img.height * factor)), Image.BILINEAR)
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=rng.randint(55, 80))
