@@ -190,7 +190,7 @@ def is_furniture(text: str) -> bool:
     if any(word in t for word in _CLEAN_VOCABULARY):
         return True
     # a fragment of a longer label (纳税人识 of 纳税人识别号, 购货单位 of 购货单位付款凭证)
-    if len(t) >= 3 and any(t in word for word in _CLEAN_VOCABULARY if len(word) > len(t)):
+    if any(t in word for word in _CLEAN_VOCABULARY if len(word) > len(t)):
         return True
     return label_similarity(t) >= 0.7
 

@@ -146,6 +146,9 @@ def item_candidates(item: Item) -> list[Candidate]:
                 found.append(Candidate(ID, run, item, match.start(), match.end(), run))
             elif is_valid_credit_code(run):
                 found.append(Candidate(CREDIT, run, item, match.start(), match.end(), run))
+        elif 18 < len(run) <= 24 and is_valid_credit_code(run[:18]) and not plausible_resident_id(run[:18]):
+            # a code run into other print (the seal's copy of it, say): its first 18 characters
+            found.append(Candidate(CREDIT, run[:18], item, match.start(), match.start() + 18, run))
     for match in _DIGIT_RUN.finditer(upper):
         run = match.group(0)
         if len(run) in (8, 10, 12, 20):

@@ -76,6 +76,8 @@ TAX_LABELS = ("增值税税额", "税额")
 _SELLER_WORDS = ("销货", "销售", "单位")
 _NAME_RE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff·]{1,5}")
 _PERSON_RE = re.compile(r"^[\u3400-\u9fff](?:[\u3400-\u9fff]|·(?=[\u3400-\u9fff])){1,9}$")
+_VIN_SHAPE = re.compile(r"(?<![0-9A-Z])[A-HJ-NPR-Z0-9]{17}(?![0-9A-Z])")
+_ID_SHAPE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
 _COMPANY_SUFFIXES = ("公司", "有限公司", "厂", "中心", "店")
 
 
@@ -158,6 +160,15 @@ def _checked_field(
     if bound:
         cand = bound[0].candidate
         return FieldReading(cand.value, cand.confidence, False)
+    return None
+
+
+def _unverified(layout: Layout, labels, pattern: re.Pattern[str]) -> FieldReading | None:
+    """A value of the right shape bound to its label but failing its check: shown, never confident."""
+    for text, item, _relation in texts_near(layout, labels):
+        match = pattern.search(text.upper())
+        if match:
+            return FieldReading(match.group(0), item.confidence, False)
     return None
 
 
@@ -340,11 +351,11 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
             )
 
     # --- VIN, buyer ID, seller code -----------------------------------------------------------------------------
-    vin = _checked_field(layout, by_type.get(VIN, []), VIN_LABELS)
+    vin = _checked_field(layout, by_type.get(VIN, []), VIN_LABELS) or _unverified(layout, VIN_LABELS, _VIN_SHAPE)
     if vin is not None:
         out["vin"] = vin
     ids = by_type.get(ID, [])
-    buyer_id = _checked_field(layout, ids, BUYER_ID_LABELS)
+    buyer_id = _checked_field(layout, ids, BUYER_ID_LABELS) or _unverified(layout, BUYER_ID_LABELS, _ID_SHAPE)
     if buyer_id is not None:
         out["buyer_id_number"] = buyer_id
     codes = [c for c in by_type.get(CREDIT, []) if c.value != out["buyer_id_number"].value]

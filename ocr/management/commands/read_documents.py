@@ -1,0 +1,45 @@
+"""``manage.py read_documents --kind KIND FILE [FILE ...]``: one JSON line per file with the fields read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ocr.readers import KINDS
+from ocr.reading import read_document
+
+
+class Command(BaseCommand):
+    help = "Read claim documents with the configured OCR engines and print one JSON object per file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--kind", required=True, choices=KINDS)
+        parser.add_argument("files", nargs="+", metavar="FILE")
+
+    def handle(self, *args, **options) -> None:
+        kind = options["kind"]
+        if kind not in KINDS:
+            raise CommandError(f"unknown kind {kind}")
+        for name in options["files"]:
+            path = Path(name)
+            result = read_document(kind, path)
+            fields = {
+                field: {"value": _text(reading.to_json()["value"]), "confident": bool(reading.confident)}
+                for field, reading in result.fields.items()
+            }
+            line = {
+                "file": str(path),
+                "kind": kind,
+                "seconds": round(result.seconds, 3),
+                "engines": result.engines,
+                "fields": fields,
+                "error": result.error or (f"OCR 引擎未安装：{'，'.join(result.engines_missing)}"
+                                          if not result.engines and result.engines_missing else None),
+            }
+            self.stdout.write(json.dumps(line, ensure_ascii=False))
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
