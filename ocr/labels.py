@@ -13,7 +13,7 @@ import unicodedata
 
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["FIELD_LABELS", "VOCABULARY", "clean", "is_furniture", "is_label_text", "label_similarity"]
+__all__ = ["FIELD_LABELS", "VOCABULARY", "clean", "is_furniture", "is_label_text", "label_similarity", "starts_with_label"]
 
 # 机动车销售统一发票: the 2015 paper form, the fully digital form and their furniture.
 INVOICE_WORDS = (
@@ -180,6 +180,15 @@ def is_label_text(text: str) -> bool:
     """The whole text is a label or furniture (possibly misread, possibly with its colon)."""
     t = clean(text)
     return bool(t) and (label_similarity(t) >= (1.0 if len(t) <= 2 else 0.75))
+
+
+def starts_with_label(text: str) -> str | None:
+    """The vocabulary entry ``text`` begins with (its own label: 名称：…, 电话 0358…), if any."""
+    t = clean(text)
+    for word in reversed(_CLEAN_VOCABULARY):  # longest first
+        if t.startswith(word):
+            return word
+    return None
 
 
 def is_furniture(text: str) -> bool:

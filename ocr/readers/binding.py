@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..labels import is_label_text
+from ..labels import clean, is_label_text, starts_with_label
 from .base import Item, Layout, compact
 from .candidates import Candidate
 
@@ -81,8 +81,10 @@ def bind(
                 if cand.start >= end:
                     found.append(Bound(cand, label, SAME, cand.start - end))
         if RIGHT in directions:
+            own = {clean(term) for term in terms}
             for it in layout.right_of(label):
-                if is_label_text(it.text):
+                prefix = starts_with_label(it.text)
+                if is_label_text(it.text) or (prefix and prefix not in own):
                     break
                 hits = by_item.get(id(it), [])
                 for cand in hits:
@@ -110,7 +112,7 @@ def texts_near(
         if rest:
             out.append((rest, label, SAME))
         for it in layout.right_of(label)[:1]:
-            if not is_label_text(it.text):
+            if not is_label_text(it.text) and not starts_with_label(it.text):
                 out.append((compact(it.text), it, RIGHT))
         below = _below(layout, label)
         for it in below:

@@ -74,8 +74,9 @@ TOTAL_LABELS = ("价税合计", "小写")
 NET_LABELS = ("不含税价", "金额", "合计")
 TAX_LABELS = ("增值税税额", "税额")
 _SELLER_WORDS = ("销货", "销售", "单位")
-_NAME_RE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff·]{1,5}")
-_PERSON_RE = re.compile(r"^[\u3400-\u9fff](?:[\u3400-\u9fff]|·(?=[\u3400-\u9fff])){1,9}$")
+_NAME_RE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff·]*")
+# 2-4 characters, or a minority name whose parts are joined by ·
+_PERSON_RE = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{1,8}(?:·[\u3400-\u9fff]{1,8}){1,3})$")
 _VIN_SHAPE = re.compile(r"(?<![0-9A-Z])[A-HJ-NPR-Z0-9]{17}(?![0-9A-Z])")
 _ID_SHAPE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
 _COMPANY_SUFFIXES = ("公司", "有限公司", "厂", "中心", "店")
@@ -194,7 +195,7 @@ def _person_name(layout: Layout, id_reading: FieldReading, id_cands: list[Candid
         for token, start in _name_tokens(compact(item.text)):
             if not is_furniture(token) and start < compact(item.text).find(id_reading.value):
                 found.append((token, item))
-    found = [(t, it) for t, it in found if _PERSON_RE.match(t) and len(t.replace("·", "")) <= 6]
+    found = [(t, it) for t, it in found if _PERSON_RE.match(t)]
     if not found:
         return None
     supported = [(t, it) for t, it in found if any(beside(it, id_item) for id_item in id_items)]

@@ -35,10 +35,17 @@ class Command(BaseCommand):
                 "seconds": round(result.seconds, 3),
                 "engines": result.engines,
                 "fields": fields,
-                "error": result.error or (f"OCR 引擎未安装：{'，'.join(result.engines_missing)}"
-                                          if not result.engines and result.engines_missing else None),
+                "error": result.error or _no_engine(result),
             }
             self.stdout.write(json.dumps(line, ensure_ascii=False))
+
+
+def _no_engine(result) -> str | None:
+    if result.engines:
+        return None
+    if result.engines_missing:
+        return "OCR 引擎未安装：" + "，".join(result.engines_missing)
+    return "未配置 OCR 引擎"
 
 
 def _text(value) -> str | None:
