@@ -13,7 +13,15 @@ import unicodedata
 
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["FIELD_LABELS", "VOCABULARY", "clean", "is_furniture", "is_label_text", "label_similarity", "starts_with_label"]
+__all__ = [
+    "FIELD_LABELS",
+    "VOCABULARY",
+    "clean",
+    "is_furniture",
+    "is_label_text",
+    "label_similarity",
+    "starts_with_label",
+]
 
 # 机动车销售统一发票: the 2015 paper form, the fully digital form and their furniture.
 INVOICE_WORDS = (

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import ofd, pdf, preprocess
-from .engines import EngineError, OcrEngine, TextLine, resolve_engines
+from .engines import EngineError, OcrEngine, TesseractEngine, TextLine, resolve_engines
 from .readers import KINDS, REQUIRED_FIELDS, FieldReading, read_fields
+from .readers.base import Layout, compact, normalize_text
+from .readers.candidates import item_candidates
 from .readers.invoice import amount_consensus
 
 logger = logging.getLogger(__name__)
@@ -144,6 +146,90 @@ def _all_required_confident(kind: str, fields: dict[str, FieldReading]) -> bool:
     return True
 
 
+SECOND_READING_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoice": ("buyer_name", "invoice_date", "invoice_number", "vin", "buyer_id_number", "amount_figures"),
+    "vehicle_license": ("owner", "plate_number", "vin", "issue_date"),
+    "id_card_front": ("name", "id_number"),
+    "id_card_back": (),
+    "pos_slip": ("amount", "date"),
+}
+
+
+def _source_line(value: Any, lines: list[TextLine]) -> TextLine | None:
+    """The first engine's line a value was read from."""
+    if isinstance(value, str):
+        target = compact(value).upper()
+        for line in lines:
+            if target and target in compact(normalize_text(line.text)).upper():
+                return line
+        return None
+    for line in lines:
+        items = Layout([line]).items
+        if items and any(c.value == value for c in item_candidates(items[0])):
+            return line
+    return None
+
+
+def _agrees(value: Any, text: str) -> bool:
+    text = normalize_text(text)
+    if isinstance(value, str):
+        return bool(value) and compact(value).upper() in compact(text).upper()
+    line = TextLine(text, 1.0, ((0, 0), (100, 0), (100, 10), (0, 10)))
+    items = Layout([line]).items
+    return bool(items) and any(c.value == value for c in item_candidates(items[0]))
+
+
+def _crop(image: Image.Image, line: TextLine) -> Image.Image:
+    h = max(line.y1 - line.y0, 8)
+    box = (
+        max(int(line.x0 - 0.4 * h), 0),
+        max(int(line.y0 - 0.3 * h), 0),
+        min(int(line.x1 + 0.4 * h), image.width),
+        min(int(line.y1 + 0.3 * h), image.height),
+    )
+    crop = image.convert("RGB").crop(box).getchannel("R")  # the red channel drops a red seal
+    if h < 48:
+        crop = crop.resize(
+            (max(int(crop.width * 48 / h), 1), max(int(crop.height * 48 / h), 1)), Image.BICUBIC
+        )
+    return ImageOps.autocontrast(crop)
+
+
+def second_reading(
+    kind: str,
+    image: Image.Image,
+    lines: list[TextLine],
+    fields: dict[str, FieldReading],
+    engine: TesseractEngine,
+) -> bool:
+    """Re-read, with a second engine, the line of each important field that is not confident yet.
+
+    Where the second engine reads the same value in the same place, two independent readings agree and the
+    field becomes confident.  Returns whether the engine was used.
+    """
+    used = False
+    for name in SECOND_READING_FIELDS.get(kind, ()):
+        reading = fields.get(name)
+        if reading is None or reading.value is None or reading.confident:
+            continue
+        line = _source_line(reading.value, lines)
+        if line is None:
+            continue
+        try:
+            text = engine.read_line(_crop(image, line))
+        except EngineError as exc:
+            logger.warning("second reading of %s failed: %s", name, exc)
+            continue
+        used = True
+        if _agrees(reading.value, text):
+            fields[name] = FieldReading(
+                reading.value, reading.confidence, True, f"{reading.engine}+{engine.name}"
+            )
+    if used and kind == "invoice":
+        _merge_invoice_amounts(fields)
+    return used
+
+
 def _read_ofd(kind: str, data: bytes, result: DocumentResult, started: float) -> DocumentResult:
     """A fully digital invoice's OFD file: read from its XML, no OCR."""
     if kind != "invoice":
@@ -226,7 +312,19 @@ def read_document(
 
     per_engine: list[dict[str, FieldReading]] = []
     errors: list[str] = []
-    for engine in available:
+    first_lines: list[TextLine] = []
+    first_image = image
+    for index, engine in enumerate(available):
+        if per_engine and not all_engines:
+            # A second engine does not read the whole page again: it re-reads, on the first engine's own
+            # lines, only the fields still not confident (a second independent reading, at a fraction of the
+            # cost).  It reads the whole page only when every engine before it failed.
+            if isinstance(engine, TesseractEngine):
+                t0 = time.monotonic()
+                if second_reading(kind, first_image, first_lines, per_engine[0], engine):
+                    result.engines.append(engine.name)
+                result.timings[f"{engine.name}_second_reading"] = time.monotonic() - t0
+            break
         try:
             t0 = time.monotonic()
             prepared = prepare_for_engine(image, kind, engine)
@@ -242,9 +340,9 @@ def read_document(
             errors.append(str(exc))
             continue
         per_engine.append(readings)
+        first_lines, first_image = lines, prepared
         result.engines.append(engine.name)
-        merged = merge_readings(kind, per_engine)
-        if not all_engines and _all_required_confident(kind, merged):
+        if index == len(available) - 1 or _all_required_confident(kind, merge_readings(kind, per_engine)):
             break
     if per_engine:
         result.fields = merge_readings(kind, per_engine)

@@ -352,7 +352,9 @@ def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldRead
             )
 
     # --- VIN, buyer ID, seller code -----------------------------------------------------------------------------
-    vin = _checked_field(layout, by_type.get(VIN, []), VIN_LABELS) or _unverified(layout, VIN_LABELS, _VIN_SHAPE)
+    vin = _checked_field(layout, by_type.get(VIN, []), VIN_LABELS) or _unverified(
+        layout, VIN_LABELS, _VIN_SHAPE
+    )
     if vin is not None:
         out["vin"] = vin
     ids = by_type.get(ID, [])
