@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..engines import TextLine
+from ..labels import is_furniture
 
 __all__ = [
     "FieldReading",
@@ -291,7 +292,7 @@ def read_name_after(
             (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
         ]
         for text, item in candidates:
-            if pattern.match(text):
+            if pattern.match(text) and not is_furniture(text):
                 return FieldReading(text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
         return None
     return None
