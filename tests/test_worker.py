@@ -9,8 +9,8 @@ from claims.models import Claim, ClaimCheck
 from claims.models.payouts import Payout
 from claims.services.review import claim_approve
 from conftest import token_client, wait_for
-from ocr.models import DocumentReading
 from docgen import generate
+from ocr.models import DocumentReading
 from tests.factories import claim_payload, document_files, make_program, make_staff
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ocr.engines import RapidOcrEngine
 from docgen import generate
+from ocr.engines import RapidOcrEngine
 
 
 @pytest.fixture(scope="session")

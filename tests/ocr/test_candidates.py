@@ -59,7 +59,19 @@ def test_amounts_words_and_rates() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["纳税人识别号", "纳税人识别亏", "第一联", "发票联", "购货单位付款凭证", "购货单位", "手写无效", "税控码", "备注", "名称："]
+    "text",
+    [
+        "纳税人识别号",
+        "纳税人识别亏",
+        "第一联",
+        "发票联",
+        "购货单位付款凭证",
+        "购货单位",
+        "手写无效",
+        "税控码",
+        "备注",
+        "名称：",
+    ],
 )
 def test_labels_and_furniture_are_never_values(text: str) -> None:
     assert is_furniture(text)

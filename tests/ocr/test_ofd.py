@@ -69,7 +69,12 @@ def _zip(files: dict) -> bytes:
         (lambda t: b"PK\x03\x04 not a zip at all", "zip"),
         (lambda t: _zip({"../../etc/passwd": "x", "OFD.xml": "<OFD/>"}), "路径"),
         (lambda t: _zip({"Doc_0/Document.xml": "<Document/>"}), "OFD.xml"),
-        (lambda t: _zip({"OFD.xml": '<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><OFD/>'}), "XML"),
+        (
+            lambda t: _zip(
+                {"OFD.xml": '<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><OFD/>'}
+            ),
+            "XML",
+        ),
     ],
     ids=["bomb", "entries", "entities", "not-zip", "traversal", "no-root", "external-dtd"],
 )

@@ -27,8 +27,15 @@ def test_ofd_pdf_and_missing_engine(tmp_path, settings) -> None:
     pdf_file.write_bytes(doc.to_pdf(text_layer=True))
     png_file = tmp_path / "scan.png"
     png_file.write_bytes(doc.to_bytes()[0])
-    lines = _run("--kind", "invoice", str(ofd_file), str(pdf_file), str(png_file), str(tmp_path / "missing.jpg"))
-    assert [line["file"] for line in lines] == [str(ofd_file), str(pdf_file), str(png_file), str(tmp_path / "missing.jpg")]
+    lines = _run(
+        "--kind", "invoice", str(ofd_file), str(pdf_file), str(png_file), str(tmp_path / "missing.jpg")
+    )
+    assert [line["file"] for line in lines] == [
+        str(ofd_file),
+        str(pdf_file),
+        str(png_file),
+        str(tmp_path / "missing.jpg"),
+    ]
     first = lines[0]
     assert set(first) == {"file", "kind", "seconds", "engines", "fields", "error"}
     assert first["kind"] == "invoice" and first["engines"] == ["ofd"] and first["error"] is None
