@@ -168,6 +168,8 @@ def clean(text: str) -> str:
 
 
 _CLEAN_VOCABULARY = tuple(sorted({clean(word) for word in VOCABULARY if len(clean(word)) >= 2}, key=len))
+_VOCABULARY_SET = frozenset(_CLEAN_VOCABULARY)
+_SIMILARITY_CACHE: dict[str, float] = {}
 
 
 def label_similarity(text: str) -> float:
@@ -175,12 +177,20 @@ def label_similarity(text: str) -> float:
     t = clean(text)
     if not t:
         return 0.0
+    if t in _VOCABULARY_SET:
+        return 1.0
+    cached = _SIMILARITY_CACHE.get(t)
+    if cached is not None:
+        return cached
     best = 0.0
+    chars = set(t)
     for word in _CLEAN_VOCABULARY:
-        if t == word:
-            return 1.0
-        if abs(len(word) - len(t)) <= max(2, len(word) // 3):
-            best = max(best, difflib.SequenceMatcher(None, word, t).ratio())
+        if abs(len(word) - len(t)) <= max(2, len(word) // 3) and chars & set(word):
+            matcher = difflib.SequenceMatcher(None, word, t)
+            if matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
+    if len(_SIMILARITY_CACHE) < 10_000:
+        _SIMILARITY_CACHE[t] = best
     return best
 
 
