@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import unicodedata
 
@@ -21,16 +20,8 @@ class PdfError(ValueError):
     """The file is not a readable PDF."""
 
 
-_fallback_lock = threading.RLock()
-
-
-def pdfium_lock() -> contextlib.AbstractContextManager:
-    """PDFium is not thread-safe: share the claims app's process-wide lock when it is there."""
-    try:
-        from claims.services.documents import pdfium_lock as lock
-    except Exception:  # used outside the project (bench, tests without Django)
-        return _fallback_lock
-    return lock
+# PDFium is not thread-safe: every use in the process (the claims app's too) holds this one lock.
+pdfium_lock = threading.RLock()
 
 
 def is_pdf(data: bytes) -> bool:
@@ -52,7 +43,7 @@ def text_layer_lines(data: bytes, min_chars: int = 20) -> list[TextLine]:
     Characters are grouped into runs that end at a line break or a wide horizontal gap (a table cell border), so
     that a label and its value become separate lines as they would from OCR.  Empty when there is no text layer.
     """
-    with pdfium_lock():
+    with pdfium_lock:
         return _text_layer_lines(data, min_chars)
 
 
@@ -104,7 +95,7 @@ def _text_layer_lines(data: bytes, min_chars: int) -> list[TextLine]:
 
 
 def render_first_page(data: bytes, dpi: int = RENDER_DPI) -> Image.Image:
-    with pdfium_lock():
+    with pdfium_lock:
         return _render_first_page(data, dpi)
 
 

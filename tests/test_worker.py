@@ -5,12 +5,12 @@ import io
 import pytest
 from django.db import transaction
 
+from claims.checks.models import DocumentReading
 from claims.models import Claim, ClaimCheck
-from claims.models.payouts import Payout
-from claims.services.review import claim_approve
+from claims.payouts.models import Payout
+from claims.review.services import claim_approve
 from conftest import token_client, wait_for
 from docgen import generate
-from ocr.models import DocumentReading
 from tests.factories import claim_payload, document_files, make_program, make_staff
 
 

@@ -1,12 +1,19 @@
 """On PostgreSQL, the append-only tables refuse UPDATE and DELETE in the database itself, whoever connects.
 
-The application already refuses both (claims.models.base.AppendOnlyModel); this is the backstop for anything that
+The application already refuses both (claims.base.AppendOnlyModel); this is the backstop for anything that
 bypasses it. TRUNCATE (used only by test teardown) is not affected.
 """
 
 from django.db import migrations
 
-TABLES = ("claims_claimevent", "claims_ledgerentry", "claims_auditlog", "claims_payoutresultimport")
+TABLES = (
+    "claims_claimevent",
+    "claims_ledgerentry",
+    "claims_auditlog",
+    "claims_payoutresultimport",
+    "claims_payoutevent",
+    "claims_payoutbatchevent",
+)
 
 CREATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION subsidy_refuse_change() RETURNS trigger AS $$
