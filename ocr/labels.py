@@ -249,3 +249,17 @@ FIELD_LABELS: dict[str, str] = {
     "amount": _("金额"),
     "date": _("交易日期"),
 }
+
+
+# How sure a reading is, in words (the review page shows these rather than numbers).
+CONFIDENCE_WORDS: dict[str, str] = {
+    "confident": _("已核验"),
+    "unsure": _("未核验，需人工核对"),
+    "missing": _("未识别"),
+}
+
+
+def confidence_words(value, confident: bool | None) -> str:
+    if value in (None, ""):
+        return CONFIDENCE_WORDS["missing"]
+    return CONFIDENCE_WORDS["confident" if confident else "unsure"]
