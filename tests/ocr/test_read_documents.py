@@ -46,4 +46,5 @@ def test_ofd_pdf_and_missing_engine(tmp_path, settings) -> None:
     assert lines[1]["engines"] == ["pdf-text"]
     assert lines[1]["fields"]["vin"] == {"value": doc.truth["vin"], "confident": True}
     assert lines[2]["engines"] == [] and lines[2]["error"]
-    assert lines[3]["error"] and lines[3]["fields"] == {}
+    assert lines[3]["error"]
+    assert lines[3]["fields"]["vin"] == {"value": None, "confident": False}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ocr.readers import KINDS
+from ocr.readers import FIELDS, KINDS
 from ocr.reading import read_document
 
 
@@ -25,10 +25,12 @@ class Command(BaseCommand):
         for name in options["files"]:
             path = Path(name)
             result = read_document(kind, path)
-            fields = {
-                field: {"value": _text(reading.to_json()["value"]), "confident": bool(reading.confident)}
-                for field, reading in result.fields.items()
-            }
+            fields = {name: {"value": None, "confident": False} for name in FIELDS[kind]}
+            for name, reading in result.fields.items():
+                fields[name] = {
+                    "value": _text(reading.to_json()["value"]),
+                    "confident": bool(reading.confident),
+                }
             line = {
                 "file": str(path),
                 "kind": kind,
