@@ -179,20 +179,29 @@ def _agrees(value: Any, text: str) -> bool:
     return bool(items) and any(c.value == value for c in item_candidates(items[0]))
 
 
-def _crop(image: Image.Image, line: TextLine) -> Image.Image:
+def _crops(image: Image.Image, line: TextLine) -> list[Image.Image]:
+    """Two views of a line for the second engine: the line with some margin, and a tight binarised one."""
     h = max(line.y1 - line.y0, 8)
-    box = (
-        max(int(line.x0 - 0.4 * h), 0),
-        max(int(line.y0 - 0.3 * h), 0),
-        min(int(line.x1 + 0.4 * h), image.width),
-        min(int(line.y1 + 0.3 * h), image.height),
-    )
-    crop = image.convert("RGB").crop(box).getchannel("R")  # the red channel drops a red seal
-    if h < 48:
-        crop = crop.resize(
-            (max(int(crop.width * 48 / h), 1), max(int(crop.height * 48 / h), 1)), Image.BICUBIC
+    red = image.convert("RGB").getchannel("R")  # the red channel drops a red seal
+    out = []
+    for margin_x, margin_y, binarise in ((0.4, 0.3, False), (0.2, 0.05, True)):
+        box = (
+            max(int(line.x0 - margin_x * h), 0),
+            max(int(line.y0 - margin_y * h), 0),
+            min(int(line.x1 + margin_x * h), image.width),
+            min(int(line.y1 + margin_y * h), image.height),
         )
-    return ImageOps.autocontrast(crop)
+        crop = red.crop(box)
+        scale = (64 if binarise else 48) / h
+        if scale > 1 or binarise:
+            crop = crop.resize(
+                (max(int(crop.width * scale), 1), max(int(crop.height * scale), 1)), Image.BICUBIC
+            )
+        crop = ImageOps.autocontrast(crop)
+        if binarise:
+            crop = ImageOps.expand(preprocess.otsu(crop), border=24, fill=255)
+        out.append(crop)
+    return out
 
 
 def second_reading(
@@ -215,16 +224,20 @@ def second_reading(
         line = _source_line(reading.value, lines)
         if line is None:
             continue
-        try:
-            text = engine.read_line(_crop(image, line))
-        except EngineError as exc:
-            logger.warning("second reading of %s failed: %s", name, exc)
-            continue
-        used = True
-        if _agrees(reading.value, text):
-            fields[name] = FieldReading(
-                reading.value, reading.confidence, True, f"{reading.engine}+{engine.name}"
-            )
+        # names are Chinese only; everything else may mix digits and Latin letters
+        lang = "chi_sim" if isinstance(reading.value, str) and not reading.value.isascii() else None
+        for crop in _crops(image, line):
+            try:
+                text = engine.read_line(crop, lang=lang)
+            except EngineError as exc:
+                logger.warning("second reading of %s failed: %s", name, exc)
+                break
+            used = True
+            if _agrees(reading.value, text):
+                fields[name] = FieldReading(
+                    reading.value, reading.confidence, True, f"{reading.engine}+{engine.name}"
+                )
+                break
     if used and kind == "invoice":
         _merge_invoice_amounts(fields)
     return used

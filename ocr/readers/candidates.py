@@ -118,13 +118,18 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-./])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"),
     re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)"),
 )
-_AMOUNT_RE = re.compile(r"(?P<sign>[¥￥Y羊半])?(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?![\d%])")
+# a decimal comma (405113,60) is a misread of the point: only a candidate, confirmed like any other amount
+_AMOUNT_RE = re.compile(
+    r"(?P<sign>[¥￥Y羊半])?(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2}|\d{4,},\d{2}(?!\d))(?![\d%])"
+)
 _RATE_RE = re.compile(r"(?<![\d.])(?P<r>\d{1,2})(?:\.0+)?%")
 _WORD_CHARS = set("零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正参叄參貳陸圓染抬")
 _WORDS_RUN = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正参叄參貳陸圓染抬]{3,}")
 
 
 def _to_decimal(text: str) -> Decimal | None:
+    if re.fullmatch(r"\d{4,},\d{2}", text):
+        text = text.replace(",", ".")
     try:
         return Decimal(text.replace(",", ""))
     except (InvalidOperation, ValueError):

@@ -148,7 +148,7 @@ class _LineReader(TesseractEngine):
         self.text = text
         self.calls = 0
 
-    def read_line(self, image, timeout=None) -> str:
+    def read_line(self, image, timeout=None, lang=None) -> str:
         self.calls += 1
         return self.text
 
@@ -168,7 +168,7 @@ def test_second_engine_reading_the_same_line_makes_it_confident() -> None:
     engine = _LineReader("张 三")
     assert second_reading("invoice", Image.new("RGB", (2400, 1400), "white"), lines, fields, engine)
     assert fields["buyer_name"].confident and fields["buyer_name"].engine == "rapidocr+tesseract"
-    assert engine.calls == 1  # only the field that was not confident is read again
+    assert engine.calls == 1  # only the field that was not confident is read again, and agreed at once
 
 
 def test_second_engine_reading_something_else_changes_nothing() -> None:
