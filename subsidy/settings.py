@@ -189,6 +189,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_PIXELS = int(os.environ.get("MAX_DOCUMENT_PIXELS", str(40_000_000)))
 MAX_PDF_PAGES = 5
+# Every PDF and image is parsed in a child process under these limits (subsidy/isolation.py); a file over them is
+# refused as invalid_file at upload. The memory is what the child may add to the process it was forked from.
+DOCUMENT_ISOLATION = env_bool("DOCUMENT_ISOLATION", True)
+DOCUMENT_MEMORY_LIMIT_MB = int(os.environ.get("DOCUMENT_MEMORY_LIMIT_MB", "256"))
+DOCUMENT_CPU_LIMIT_SECONDS = int(os.environ.get("DOCUMENT_CPU_LIMIT_SECONDS", "15"))
+DOCUMENT_TIME_LIMIT_SECONDS = float(os.environ.get("DOCUMENT_TIME_LIMIT_SECONDS", "30"))
+# The largest request body read at all (checked on Content-Length before anything is spooled to disk): the five
+# documents at their limit plus the form fields.
+MAX_REQUEST_BODY_BYTES = int(
+    os.environ.get("MAX_REQUEST_BODY_BYTES", str(5 * MAX_DOCUMENT_BYTES + 1024 * 1024))
+)
 
 # --- Security -------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
