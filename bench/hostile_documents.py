@@ -69,7 +69,10 @@ def flate_bomb_pdf(target_compressed: int = 1_000_000) -> bytes:
 
 def many_pages_pdf(count: int = 20_000) -> bytes:
     kids = b" ".join(b"%d 0 R" % (n + 3) for n in range(count))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % count]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % count,
+    ]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * count
     return _pdf(objects)
 
@@ -197,7 +200,9 @@ def main() -> None:
             size = f"{path.stat().st_size / 1024:.0f} KB"
             if proc.returncode != 0:
                 tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                print(f"{name:22} {size:>9} {'-':>8} {'-':>9} {'-':>10}  process died ({proc.returncode}): {tail}")
+                print(
+                    f"{name:22} {size:>9} {'-':>8} {'-':>9} {'-':>10}  process died ({proc.returncode}): {tail}"
+                )
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             print(

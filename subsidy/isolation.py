@@ -157,7 +157,17 @@ def _apply_limits(limits: Limits) -> None:
 def _reset_signals() -> None:
     """The parent's handlers (gunicorn's, Celery's) must not run in the child."""
     signal.setitimer(signal.ITIMER_REAL, 0)
-    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD", "SIGXCPU"):
+    for name in (
+        "SIGTERM",
+        "SIGINT",
+        "SIGHUP",
+        "SIGQUIT",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGALRM",
+        "SIGCHLD",
+        "SIGXCPU",
+    ):
         sig = getattr(signal, name, None)
         if sig is not None:
             try:
