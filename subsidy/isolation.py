@@ -21,6 +21,7 @@ under a process-wide lock (PDFium is not thread-safe).
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import pickle
@@ -156,6 +157,7 @@ def _apply_limits(limits: Limits) -> None:
 
 def _reset_signals() -> None:
     """The parent's handlers (gunicorn's, Celery's) must not run in the child."""
+    faulthandler.disable()  # a C library that gives up is an expected outcome here, not a crash to dump
     signal.setitimer(signal.ITIMER_REAL, 0)
     for name in (
         "SIGTERM",
