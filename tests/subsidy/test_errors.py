@@ -12,7 +12,9 @@ from subsidy.cache import ResilientRedisCache
 
 def test_a_body_over_the_limit_is_refused_from_its_content_length(client, settings, db):
     settings.MAX_REQUEST_BODY_BYTES = 1000
-    r = client.generic("POST", "/api/v1/claims/", b"x" * 10, content_type="text/plain", CONTENT_LENGTH="5000000")
+    r = client.generic(
+        "POST", "/api/v1/claims/", b"x" * 10, content_type="text/plain", CONTENT_LENGTH="5000000"
+    )
     assert r.status_code == 413
     assert r.json()["code"] == "request_too_large" and r.json()["message"]
     assert r["Connection"] == "close"
@@ -21,7 +23,9 @@ def test_a_body_over_the_limit_is_refused_from_its_content_length(client, settin
 
 
 def test_a_content_length_that_is_not_a_number_is_a_bad_request(client, db):
-    r = client.generic("POST", "/api/v1/claims/lookup/", b"{}", content_type="application/json", CONTENT_LENGTH="ab")
+    r = client.generic(
+        "POST", "/api/v1/claims/lookup/", b"{}", content_type="application/json", CONTENT_LENGTH="ab"
+    )
     assert r.status_code == 400 and r.json()["code"] == "invalid_input"
 
 
@@ -76,7 +80,10 @@ def test_the_cache_falls_back_per_process_when_redis_is_down(caplog):
 @pytest.mark.django_db
 def test_a_cache_outage_does_not_stop_the_api(client, program, settings):
     settings.CACHES = {
-        "default": {"BACKEND": "subsidy.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{_dead_port()}/0"}
+        "default": {
+            "BACKEND": "subsidy.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_dead_port()}/0",
+        }
     }
     try:
         r = client.post(
