@@ -94,7 +94,9 @@ class Stack:
             "CACHE_URL": f"redis://127.0.0.1:{self.redis_port}/1",
             "SUBSIDY_DATA_DIR": str(self.data_dir),
             "CELERY_TASK_ALWAYS_EAGER": "0",
-            "OCR_ENGINES": "tesseract",
+            # No OCR engine by default: a reading then finishes at once (the whole path runs, without minutes of
+            # OCR); the mid-OCR scenario starts its worker with Tesseract.
+            "OCR_ENGINES": "",
             "OMP_THREAD_LIMIT": "1",
             "PYTHONUNBUFFERED": "1",
             # The sweeps run every few seconds here so the suite stays short; production runs them every
@@ -276,8 +278,9 @@ class Stack:
         except requests.RequestException:
             return False
 
-    def start_worker(self) -> None:
+    def start_worker(self, ocr_engines: str = "") -> None:
         name = f"faults{os.getpid()}-{time.monotonic_ns()}@%h"
+        self.env["OCR_ENGINES"] = ocr_engines
         proc = self._spawn(
             "worker",
             [sys.executable, "-m", "celery", "-A", "subsidy", "worker", "--pool=prefork", "--concurrency=2"]
@@ -373,6 +376,6 @@ for model in apps.get_models():
     names[model.__name__] = model._meta.db_table
 print(json.dumps({
     "claim": names["Claim"], "document": names["ClaimDocument"], "reading": names["DocumentReading"],
-    "payout": names["Payout"], "idempotency": names["IdempotencyRecord"],
+    "payout": names["Payout"], "idempotency": names["IdempotencyRecord"], "program": names["Program"],
 }))
 """
