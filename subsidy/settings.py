@@ -196,8 +196,8 @@ MAX_PDF_PAGES = 5
 # refused as invalid_file at upload. The memory is what the child may add to the process it was forked from.
 DOCUMENT_ISOLATION = env_bool("DOCUMENT_ISOLATION", True)
 DOCUMENT_MEMORY_LIMIT_MB = int(os.environ.get("DOCUMENT_MEMORY_LIMIT_MB", "256"))
-DOCUMENT_CPU_LIMIT_SECONDS = int(os.environ.get("DOCUMENT_CPU_LIMIT_SECONDS", "15"))
-DOCUMENT_TIME_LIMIT_SECONDS = float(os.environ.get("DOCUMENT_TIME_LIMIT_SECONDS", "30"))
+DOCUMENT_CPU_LIMIT_SECONDS = int(os.environ.get("DOCUMENT_CPU_LIMIT_SECONDS", "8"))
+DOCUMENT_TIME_LIMIT_SECONDS = float(os.environ.get("DOCUMENT_TIME_LIMIT_SECONDS", "10"))
 # The largest request body read at all (checked on Content-Length before anything is spooled to disk): the five
 # documents at their limit plus the form fields.
 MAX_REQUEST_BODY_BYTES = int(
