@@ -7,7 +7,6 @@ CPU and wall-clock limits (`subsidy.isolation`); a file over them raises `PdfToo
 
 from __future__ import annotations
 
-import contextlib
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -75,9 +74,8 @@ class PdfTooComplex(PdfError):
     """Reading the PDF went over the memory or time limits."""
 
 
-def pdfium_lock() -> contextlib.AbstractContextManager:
-    """The process-wide lock for calling PDFium in this process (only when isolation is off)."""
-    return in_process_lock
+# PDFium is not thread-safe: a call into it in this process (only when isolation is off) holds this lock.
+pdfium_lock = in_process_lock
 
 
 def is_pdf(data: bytes) -> bool:

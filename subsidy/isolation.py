@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
+
 __all__ = [
     "ChildCrashed",
     "IsolationError",
@@ -91,19 +93,15 @@ class Limits:
 
 
 def _configured() -> dict:
-    try:
-        from django.conf import settings
-
-        if not settings.configured:
-            return {}
-        return {
-            "memory_mb": getattr(settings, "DOCUMENT_MEMORY_LIMIT_MB", None),
-            "cpu_seconds": getattr(settings, "DOCUMENT_CPU_LIMIT_SECONDS", None),
-            "timeout": getattr(settings, "DOCUMENT_TIME_LIMIT_SECONDS", None),
-            "enabled": getattr(settings, "DOCUMENT_ISOLATION", True),
-        }
-    except Exception:  # noqa: BLE001 - used outside the project (bench scripts)
+    """The project's settings for the limits; none when used outside Django (bench scripts, a library)."""
+    if not settings.configured:
         return {}
+    return {
+        "memory_mb": getattr(settings, "DOCUMENT_MEMORY_LIMIT_MB", None),
+        "cpu_seconds": getattr(settings, "DOCUMENT_CPU_LIMIT_SECONDS", None),
+        "timeout": getattr(settings, "DOCUMENT_TIME_LIMIT_SECONDS", None),
+        "enabled": getattr(settings, "DOCUMENT_ISOLATION", True),
+    }
 
 
 def isolation_enabled() -> bool:

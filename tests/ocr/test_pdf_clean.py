@@ -19,7 +19,16 @@ MAX_POINTS = 40_000_000 * (72 / 150) ** 2
 def test_active_content_and_metadata_are_removed_and_the_text_stays():
     clean = pdf.pdf_clean(hostile.active_content_pdf(), 5, MAX_POINTS)
     assert clean.pages == 1
-    for marker in (b"JavaScript", b"/JS", b"OpenAction", b"EmbeddedFile", b"/Metadata", b"/Annots", b"/AA", b"MZ"):
+    for marker in (
+        b"JavaScript",
+        b"/JS",
+        b"OpenAction",
+        b"EmbeddedFile",
+        b"/Metadata",
+        b"/Annots",
+        b"/AA",
+        b"MZ",
+    ):
         assert marker not in clean.content, marker
     assert [line.text for line in pdf.text_layer_lines(clean.content, min_chars=1)] == ["Invoice 12345678"]
 

@@ -1,5 +1,6 @@
 """Oversized bodies are refused before they are read; infrastructure failures answer 503 with Retry-After."""
 
+import errno
 import logging
 import socket
 
@@ -7,7 +8,9 @@ import pytest
 from django.core.cache import caches
 from django.db import OperationalError, connection
 
+from claims.services import intake
 from subsidy.cache import ResilientRedisCache
+from tests.factories import claim_payload, document_files
 
 
 def test_a_body_over_the_limit_is_refused_from_its_content_length(client, settings, db):
@@ -47,11 +50,6 @@ def test_database_down_is_json_503_on_the_api_and_a_chinese_page_elsewhere(clien
 
 @pytest.mark.django_db
 def test_a_full_disk_is_503(client, program, monkeypatch):
-    import errno
-
-    from claims.services import intake
-    from tests.factories import claim_payload, document_files
-
     def full(doc):
         raise OSError(errno.ENOSPC, "No space left on device")
 
