@@ -307,6 +307,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 OCR_SWEEP_SECONDS = float(os.environ.get("OCR_SWEEP_SECONDS", "30"))
 OCR_STALE_SECONDS = float(os.environ.get("OCR_STALE_SECONDS", "60"))
 PAYOUT_SWEEP_SECONDS = float(os.environ.get("PAYOUT_SWEEP_SECONDS", "300"))
+# A gateway payout left pending or without a known outcome this long is sent or asked about again by the sweep.
+PAYOUT_STALE_SECONDS = float(os.environ.get("PAYOUT_STALE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
     "claims-expire-returned": {"task": "claims.tasks.expire_returned_claims", "schedule": crontab(minute=5)},

@@ -104,6 +104,7 @@ class Stack:
             "OCR_SWEEP_SECONDS": "3",
             "OCR_STALE_SECONDS": "8",
             "PAYOUT_SWEEP_SECONDS": "4",
+            "PAYOUT_STALE_SECONDS": "5",
             "SUBMIT_RATE": "100000/min",
             "LOOKUP_RATE": "100000/min",
             "AUTH_RATE": "100000/min",

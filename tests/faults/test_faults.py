@@ -21,6 +21,7 @@ import psycopg2
 import pytest
 import requests
 
+from tests.claims.bank_simulator import BankSimulator
 from tests.factories import claim_payload, document_files, program_document
 
 from .stack import Stack, available
@@ -218,6 +219,60 @@ def test_worker_killed_mid_payout(stack):
     assert set(counts) == set(_approvable) and set(counts.values()) == {1}, counts
     budget = stack.check_budget(PROGRAM)
     assert budget.returncode == 0, budget.stdout + budget.stderr
+
+
+def test_worker_killed_while_the_bank_answers(stack):
+    """Payouts through the bank's API: the worker dies after the bank booked a payment and before it recorded the
+    answer. The sweep resumes by asking the bank under the same idempotency key: paid once, never sent twice."""
+    bank = BankSimulator(delay=6.0).start()
+    try:
+        submissions = [Submission(stack) for _ in range(3)]
+        for s in submissions:
+            s.until_accepted()
+        _wait(lambda: stack.unread_documents() == 0, READ_WITHIN, "documents read")
+        stack.kill("worker")
+        stack.env.update(PAYOUT_GATEWAY_URL=bank.url, PAYOUT_GATEWAY_TOKEN="fault-token")
+        stack.start_worker()
+        bank.post_modes.extend(["slow"] * 3)  # book, then answer six seconds later
+        headers = {"Authorization": f"Token {_token(stack)}"}
+        numbers = [s.claim_number for s in submissions]
+        for number in numbers:
+            r = requests.post(
+                stack.url(f"/api/v1/staff/claims/{number}/approve/"),
+                json={"note": "ok"},
+                headers=headers,
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+        _wait(lambda: sum(bank.booked_count.values()) >= 1, 60, "the bank booked a payment", 0.05)
+        stack.kill("worker")  # the bank's answer is never read
+        stack.start_worker()
+
+        def statuses() -> dict[str, str]:
+            return dict(
+                stack.sql(
+                    f"SELECT claim_number, status FROM {stack.t('claim')} WHERE claim_number = ANY(%s)",
+                    (numbers,),
+                )
+            )
+
+        _wait(lambda: set(statuses().values()) == {"paid"}, 90, "every claim paid", 1)
+        assert bank.booked_count and set(bank.booked_count.values()) == {1}, bank.booked_count
+        assert len(bank.booked_count) == len(numbers)
+        payouts = dict(
+            stack.sql(
+                f"SELECT c.claim_number, count(p.id) FROM {stack.t('claim')} c JOIN {stack.t('payout')} p"
+                " ON p.claim_id = c.id WHERE c.claim_number = ANY(%s) GROUP BY c.claim_number",
+                (numbers,),
+            )
+        )
+        assert payouts == dict.fromkeys(numbers, 1), payouts
+        _assert_consistent(stack, submissions)
+    finally:
+        stack.env.pop("PAYOUT_GATEWAY_URL", None)
+        stack.kill("worker")
+        stack.start_worker()
+        bank.stop()
 
 
 def test_broker_and_cache_down_during_submissions(stack):
