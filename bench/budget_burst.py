@@ -38,7 +38,7 @@ def _django():
 def make_program(code: str, budget: str) -> None:
     """Create (or reset the budget of) an open program for the run, in the database the server uses."""
     _django()
-    from claims.services.programs import program_load, program_parse
+    from claims.programs.services import program_load, program_parse
     from tests.factories import program_document
 
     program, created = program_load(program_parse(program_document(code, budget=budget)))

@@ -79,7 +79,7 @@ def case_bare_xlsx(path: Path, n: int) -> None:
 
 def case_ours(fmt: str):
     def run(path: Path, n: int) -> None:
-        from claims.services.bank_files import write_bank_file
+        from claims.payouts.bank_files import write_bank_file
 
         write_bank_file(path, fmt, rows(n))
 
@@ -91,7 +91,7 @@ def case_db(fmt: str):
         from django.contrib.auth import get_user_model
 
         from claims.models import PayoutBatch
-        from claims.services.bank_files import batch_file
+        from claims.payouts.bank_files import batch_file
 
         user, batch_id = json.loads(os.environ["BENCH_DB_STATE"])
         # Forget the file a previous run wrote, so this run writes it again.

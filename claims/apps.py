@@ -5,6 +5,3 @@ class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = "补贴核补"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from claims import payout_tasks  # noqa: F401  (payout tasks and their beat entry; issue 7)

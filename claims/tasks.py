@@ -1,28 +1,8 @@
-"""Periodic work of the claims app (celery beat): withdrawing returned claims past their correction deadline."""
+"""The Celery tasks of every domain, imported here so the worker's autodiscovery registers them.
 
-from __future__ import annotations
+Task names follow one scheme, `claims.<domain>.<verb>`; the periodic ones are scheduled in settings.
+"""
 
-import logging
-
-from celery import shared_task
-
-log = logging.getLogger(__name__)
-
-EXPIRE_BATCH = 500
-
-
-@shared_task(name="claims.tasks.expire_returned_claims", ignore_result=True)
-def expire_returned_claims(limit: int = EXPIRE_BATCH) -> int:
-    """Withdraw returned claims not corrected by their deadline (money released, waitlist promoted).
-
-    Idempotent (each claim is re-read under its lock) and bounded: at most `limit` claims per run; when the batch
-    was full, another run is queued for the rest.
-    """
-    from claims.services.review import returned_expire_overdue, returned_overdue_ids
-
-    done = returned_expire_overdue(limit=limit)
-    if done >= limit and returned_overdue_ids(limit=1):
-        expire_returned_claims.delay(limit)
-    if done:
-        log.info("withdrew %d returned claims past their correction deadline", done)
-    return done
+from claims.checks import tasks as checks_tasks  # noqa: F401
+from claims.payouts import tasks as payouts_tasks  # noqa: F401
+from claims.review import tasks as review_tasks  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from kombu import Connection
 
 
 def _database() -> str:
@@ -18,8 +19,6 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from kombu import Connection
-
     try:
         with Connection(
             settings.CELERY_BROKER_URL,

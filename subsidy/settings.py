@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,8 +55,6 @@ def _development_secret(filename: str, generate) -> str:
 
 
 def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()
 
 
@@ -96,7 +95,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "claims",
-    "ocr",
 ]
 
 MIDDLEWARE = [
@@ -258,12 +256,14 @@ else:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # Broadcast (worker control) messages too, instead of a `control/` folder in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -311,18 +311,18 @@ PAYOUT_SWEEP_SECONDS = float(os.environ.get("PAYOUT_SWEEP_SECONDS", "300"))
 PAYOUT_STALE_SECONDS = float(os.environ.get("PAYOUT_STALE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
-    "claims-expire-returned": {"task": "claims.tasks.expire_returned_claims", "schedule": crontab(minute=5)},
+    "claims-expire-returned": {"task": "claims.review.expire_returned", "schedule": crontab(minute=5)},
     # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
-    "payouts-sweep": {"task": "claims.payouts_sweep", "schedule": PAYOUT_SWEEP_SECONDS},
+    "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": PAYOUT_SWEEP_SECONDS},
     # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.
     "ocr-sweep-unread": {
-        "task": "ocr.sweep_unread",
+        "task": "claims.checks.sweep_unread",
         "schedule": OCR_SWEEP_SECONDS,
         "kwargs": {"older_than_minutes": OCR_STALE_SECONDS / 60},
     },
 }
 
-# --- Payouts (issue 7) ----------------------------------------------------------------------------------------
+# --- Payouts ----------------------------------------------------------------------------------------------
 # Empty: payouts go to the bank as batch files. Set: each payout is sent through the bank's payment API.
 PAYOUT_GATEWAY_URL = os.environ.get("PAYOUT_GATEWAY_URL", "")
 PAYOUT_GATEWAY_TOKEN = os.environ.get("PAYOUT_GATEWAY_TOKEN", "")

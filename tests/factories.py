@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from claims.validators import credit_code_check_char, id_number_check_char, vin_check_digit
+from claims.intake.validators import credit_code_check_char, id_number_check_char, vin_check_digit
 
 # A random start keeps numbers unique across runs against one database (benchmarks, a dev server).
 _counter = itertools.count(random.SystemRandom().randrange(1, 900_000))
@@ -143,7 +143,7 @@ def program_document(
 
 
 def make_program(code: str = "test-car", **kwargs):
-    from claims.services.programs import program_load, program_parse
+    from claims.programs.services import program_load, program_parse
 
     program, _created = program_load(program_parse(program_document(code, **kwargs)))
     return program
@@ -151,7 +151,7 @@ def make_program(code: str = "test-car", **kwargs):
 
 def submit_claim(program, *, files=None, **overrides):
     """Submit through the service (as the API does) and return the claim."""
-    from claims.services.intake import claim_submit
+    from claims.intake.services import claim_submit
 
     result = claim_submit(program.code, claim_payload(program.code, **overrides), files or document_files())
     return result.claim
@@ -162,6 +162,6 @@ def money(value: str) -> Decimal:
 
 
 def make_staff(username: str, role: str, password: str = "pass-word-123"):
-    from claims.services.staff import staff_create
+    from claims.accounts.services import staff_create
 
     return staff_create(username, role, password)

@@ -5,11 +5,11 @@ import io
 import pytest
 from django.db import transaction
 
+from claims.checks.models import DocumentReading
 from claims.models import Claim, ClaimCheck
-from claims.models.payouts import Payout
-from claims.services.review import claim_approve
+from claims.payouts.models import Payout
+from claims.review.services import claim_approve
 from conftest import token_client, wait_for
-from ocr.models import DocumentReading
 from ocr.synthetic import generate
 from tests.factories import claim_payload, document_files, make_program, make_staff
 

@@ -1,4 +1,4 @@
-"""Every API error is JSON with a machine-readable `code` and a Chinese `message` (CONTRACT §3)."""
+"""Every API error is JSON with a machine-readable `code` and a Chinese `message` (docs/api.md)."""
 
 from __future__ import annotations
 

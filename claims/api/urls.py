@@ -1,16 +1,77 @@
-from django.urls import include, path
+"""Every route of the JSON API, mounted under /api/v1/, grouped by audience (see docs/api.md)."""
 
-from . import public
+from django.urls import path
+
+from claims.accounts import api as accounts_api
+from claims.intake import api as intake_api
+from claims.intake import api_corrections
+from claims.payouts import api as payouts_api
+from claims.review import api as review_api
+from claims.review.views import DocumentView
 
 app_name = "api"
 urlpatterns = [
-    path("programs/", public.ProgramListView.as_view(), name="program-list"),
-    path("programs/<slug:code>/", public.ProgramDetailView.as_view(), name="program-detail"),
-    path("programs/<slug:code>/quote", public.QuoteView.as_view(), name="program-quote"),
-    path("programs/<slug:code>/quote/", public.QuoteView.as_view()),
-    path("claims/", public.ClaimSubmitView.as_view(), name="claim-submit"),
-    path("claims/lookup/", public.ClaimLookupView.as_view(), name="claim-lookup"),
-    path("claims/<str:claim_number>/withdraw/", public.ClaimWithdrawView.as_view(), name="claim-withdraw"),
-    path("", include("claims.api.staff_urls")),  # staff API and corrections (issue 5)
-    path("", include("claims.api.finance_urls")),  # payouts, bank files, reports, new bank details (issue 7)
+    # --- Public and applicant ---------------------------------------------------------------------------------
+    path("programs/", intake_api.ProgramListView.as_view(), name="program-list"),
+    path("programs/<slug:code>/", intake_api.ProgramDetailView.as_view(), name="program-detail"),
+    path("programs/<slug:code>/quote", intake_api.QuoteView.as_view(), name="program-quote"),
+    path("programs/<slug:code>/quote/", intake_api.QuoteView.as_view()),
+    path("claims/", intake_api.ClaimSubmitView.as_view(), name="claim-submit"),
+    path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
+    path(
+        "claims/<str:claim_number>/withdraw/", intake_api.ClaimWithdrawView.as_view(), name="claim-withdraw"
+    ),
+    path(
+        "claims/<str:claim_number>/correct/", api_corrections.ClaimCorrectView.as_view(), name="claim-correct"
+    ),
+    path(
+        "claims/<str:claim_number>/bank-account/",
+        payouts_api.ClaimBankAccountView.as_view(),
+        name="claim-bank-account",
+    ),
+    # --- Staff: review ----------------------------------------------------------------------------------------
+    path("auth/token/", accounts_api.TokenView.as_view(), name="auth-token"),
+    path("staff/reasons/", review_api.ReasonListView.as_view(), name="staff-reasons"),
+    path("staff/claims/", review_api.StaffClaimListView.as_view(), name="staff-claim-list"),
+    path(
+        "staff/claims/<str:claim_number>/",
+        review_api.StaffClaimDetailView.as_view(),
+        name="staff-claim-detail",
+    ),
+    path(
+        "staff/claims/<str:claim_number>/approve/",
+        review_api.ApproveView.as_view(),
+        name="staff-claim-approve",
+    ),
+    path(
+        "staff/claims/<str:claim_number>/reject/", review_api.RejectView.as_view(), name="staff-claim-reject"
+    ),
+    path(
+        "staff/claims/<str:claim_number>/return/", review_api.ReturnView.as_view(), name="staff-claim-return"
+    ),
+    path("staff/documents/<int:pk>/", DocumentView.as_view(), name="staff-document"),
+    # --- Staff: finance ---------------------------------------------------------------------------------------
+    path("staff/payout-batches/", payouts_api.PayoutBatchListView.as_view(), name="payout-batch-list"),
+    path(
+        "staff/payout-batches/<int:batch_id>/",
+        payouts_api.PayoutBatchDetailView.as_view(),
+        name="payout-batch-detail",
+    ),
+    path(
+        "staff/payout-batches/<int:batch_id>/approve/",
+        payouts_api.PayoutBatchApproveView.as_view(),
+        name="payout-batch-approve",
+    ),
+    path(
+        "staff/payout-batches/<int:batch_id>/file",
+        payouts_api.PayoutBatchFileView.as_view(),
+        name="payout-batch-file",
+    ),
+    path("staff/payout-batches/<int:batch_id>/file/", payouts_api.PayoutBatchFileView.as_view()),
+    path(
+        "staff/payout-batches/<int:batch_id>/results/",
+        payouts_api.PayoutResultsView.as_view(),
+        name="payout-batch-results",
+    ),
+    path("staff/reports/<slug:code>/<slug:kind>/", payouts_api.ReportView.as_view(), name="program-report"),
 ]

@@ -1,6 +1,6 @@
 """On PostgreSQL, the append-only tables refuse UPDATE and DELETE in the database itself, whoever connects.
 
-The application already refuses both (claims.models.base.AppendOnlyModel); this is the backstop for anything that
+The application already refuses both (claims.base.AppendOnlyModel); this is the backstop for anything that
 bypasses it. TRUNCATE (used only by test teardown) is not affected.
 """
 

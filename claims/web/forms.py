@@ -1,6 +1,6 @@
 """How the buyers' pages present the claim fields: labels, input types, help texts and the steps.
 
-Nothing here validates: the services do (claims.services.intake). This module only describes inputs and binds
+Nothing here validates: the services do (claims.intake.services). This module only describes inputs and binds
 the values and the service's field errors to them, so the templates can render labels, hints and errors tied
 together (aria-describedby).
 """
@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from claims.errors import FieldError
-from claims.models.claims import DocumentKind
+from claims.vocabulary import FIELDS, FUEL_CHOICES_FOR_APPLICANTS, DocumentKind
 
 FILE_ACCEPT = "image/*,application/pdf"
 
@@ -36,85 +36,99 @@ FIELDS: dict[str, FieldSpec] = {
     f.name: f
     for f in (
         FieldSpec(
-            "applicant_name", _("姓名"), autocomplete="name", maxlength=30, help=_("与身份证上的姓名一致")
+            "applicant_name",
+            FIELDS["applicant_name"].applicant_label,
+            autocomplete="name",
+            maxlength=30,
+            help=_("与身份证上的姓名一致"),
         ),
         FieldSpec(
             "id_number",
-            _("身份证号"),
+            FIELDS["id_number"].applicant_label,
             maxlength=18,
             sensitive=True,
             help=_("18 位居民身份证号码，最后一位可能是 X"),
         ),
         FieldSpec(
             "phone",
-            _("手机号"),
+            FIELDS["phone"].applicant_label,
             kind="tel",
             inputmode="numeric",
             autocomplete="tel",
             maxlength=11,
             help=_("用于联系您"),
         ),
-        FieldSpec("fuel_type", _("车辆类型"), kind="radio"),
+        FieldSpec("fuel_type", FIELDS["fuel_type"].applicant_label, kind="radio"),
         FieldSpec(
             "vin",
-            _("车架号（VIN）"),
+            FIELDS["vin"].applicant_label,
             maxlength=17,
             help=_("17 位，见行驶证或发票上的“车辆识别代号/车架号码”"),
         ),
         FieldSpec(
             "plate_number",
-            _("车牌号"),
+            FIELDS["plate_number"].applicant_label,
             maxlength=10,
             help=_("例如 晋J12345；新能源车为 8 位，例如 晋JD12345"),
         ),
-        FieldSpec("license_issue_date", _("行驶证发证日期"), kind="date"),
+        FieldSpec("license_issue_date", FIELDS["license_issue_date"].applicant_label, kind="date"),
         FieldSpec(
             "invoice_number",
-            _("发票号码"),
+            FIELDS["invoice_number"].applicant_label,
             inputmode="numeric",
             maxlength=20,
             help=_("纸质发票 8 位，全电发票 20 位"),
         ),
         FieldSpec(
             "invoice_code",
-            _("发票代码"),
+            FIELDS["invoice_code"].applicant_label,
             required=False,
             inputmode="numeric",
             maxlength=12,
             help=_("纸质发票必填（10 或 12 位）；全电发票没有发票代码，请留空"),
         ),
-        FieldSpec("invoice_date", _("开票日期"), kind="date"),
+        FieldSpec("invoice_date", FIELDS["invoice_date"].applicant_label, kind="date"),
         FieldSpec(
             "invoice_amount",
-            _("发票金额（价税合计，元）"),
+            FIELDS["invoice_amount"].applicant_label,
             inputmode="decimal",
             maxlength=14,
             help=_("填写发票上“价税合计”的小写金额，例如 158000.00"),
         ),
         FieldSpec(
             "dealer_credit_code",
-            _("销售方统一社会信用代码"),
+            FIELDS["dealer_credit_code"].applicant_label,
             maxlength=18,
             help=_("见发票“销售方”一栏，18 位"),
         ),
         FieldSpec(
             "pos_amount",
-            _("POS 刷卡金额（元）"),
+            FIELDS["pos_amount"].applicant_label,
             inputmode="decimal",
             maxlength=14,
             help=_("购车时银行卡刷卡金额，须大于规定的最低金额"),
         ),
-        FieldSpec("pos_date", _("刷卡日期"), kind="date"),
-        FieldSpec("bank_name", _("开户银行"), maxlength=100, help=_("例如 中国建设银行汾阳支行")),
+        FieldSpec("pos_date", FIELDS["pos_date"].applicant_label, kind="date"),
+        FieldSpec(
+            "bank_name",
+            FIELDS["bank_name"].applicant_label,
+            maxlength=100,
+            help=_("例如 中国建设银行汾阳支行"),
+        ),
         FieldSpec(
             "bank_account",
-            _("银行借记卡号"),
+            FIELDS["bank_account"].applicant_label,
             inputmode="numeric",
             maxlength=23,
             sensitive=True,
             help=_("申请人本人名下的借记卡，16 至 19 位数字"),
         ),
-        FieldSpec("account_holder", _("户名"), maxlength=30, help=_("须与申请人姓名一致")),
+        FieldSpec(
+            "account_holder",
+            FIELDS["account_holder"].applicant_label,
+            maxlength=30,
+            help=_("须与申请人姓名一致"),
+        ),
     )
 }
 DOCUMENT_HELP = {
@@ -130,9 +144,9 @@ for _kind in DocumentKind:
     )
 FIELDS["declaration"] = FieldSpec("declaration", _("承诺"), kind="checkbox")
 
-FUEL_CHOICES = (("fuel", _("燃油车（国六及以上排放标准）")), ("nev", _("新能源车")))
+FUEL_CHOICES = FUEL_CHOICES_FOR_APPLICANTS
 
-# The application in steps (CONTRACT §3 fields): applicant, vehicle, invoice, payment, documents.
+# The application in steps: applicant, vehicle, invoice, payment, documents.
 STEPS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("applicant", _("申请人"), ("applicant_name", "id_number", "phone")),
     ("vehicle", _("车辆"), ("fuel_type", "vin", "plate_number", "license_issue_date")),
@@ -144,7 +158,6 @@ STEPS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("payment", _("刷卡与收款"), ("pos_amount", "pos_date", "bank_name", "bank_account", "account_holder")),
     ("documents", _("上传材料"), tuple(DocumentKind.values)),
 )
-BANK_FIELDS = ("bank_name", "bank_account", "account_holder")
 
 
 def field_label(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The buyers' pages (issue 6): programs, the application, and "my claim".
+"""The buyers' pages: programs, the application, and "my claim".
 
 Views parse the request, call one service, and format the answer; every rule lives in the services, whose field
 errors are rendered next to their fields. The ID number never appears in a URL: a successful lookup (or
@@ -8,7 +8,6 @@ submission) records the claim number in the session, and the follow-up pages use
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 import uuid
 from collections.abc import Callable
@@ -23,29 +22,30 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from claims.crypto import mask_name
 from claims.errors import FieldError, ServiceError, ValidationFailed
+from claims.intake.applicant import claim_for_applicant, claim_withdraw
+from claims.intake.models import ClaimStatus, DocumentKind
+from claims.intake.selectors import claim_for_applicant_view, program_public, programs_with_waitlist
+from claims.intake.services import claim_submit
+from claims.intake.transitions import ALLOWED
 from claims.models import Claim
-from claims.models.claims import ClaimStatus, DocumentKind
 from claims.money import money_display, parse_money
-from claims.selectors import claim_for_applicant_view, program_public, programs_with_waitlist
-from claims.services.applicant import claim_for_applicant, claim_withdraw
-from claims.services.intake import claim_submit
-from claims.services.programs import subsidy_quote
-from claims.services.transitions import ALLOWED
-
-from . import forms
+from claims.payouts.services import claim_bank_account_change
+from claims.programs.services import subsidy_quote
+from claims.review.services import claim_correct
+from claims.vocabulary import BANK_FIELDS
+from claims.web import forms
 
 SESSION_KEY = "web_claims"
 ACCESS_IDLE_SECONDS = 30 * 60
 # Conflicts that belong to one field: shown there as well as in the summary.
 CONFLICT_FIELDS = {"duplicate_vehicle": "vin", "duplicate_invoice": "invoice_number"}
-REVIEW_SERVICE = ("claims.services.review", "claim_correct")
-BANK_SERVICE = ("claims.services.payouts", "claim_bank_account_change")
 
 
 # --- Rate limits: the API's scopes and counters ---------------------------------------------------------------
@@ -142,10 +142,10 @@ def _tiers_display(info: dict, highlight: int | None = None) -> list[dict[str, A
 
 
 STATUS_WORDS = {
-    "upcoming": _("尚未开始受理"),
-    "open": _("正在受理"),
-    "exhausted": _("预算已预留完，新申请进入候补队列"),
-    "closed": _("受理已结束"),
+    "upcoming": gettext_lazy("尚未开始受理"),
+    "open": gettext_lazy("正在受理"),
+    "exhausted": gettext_lazy("预算已预留完，新申请进入候补队列"),
+    "closed": gettext_lazy("受理已结束"),
 }
 
 
@@ -435,18 +435,6 @@ def _go(request: HttpRequest, name: str, claim_number: str) -> HttpResponse:
     return redirect(url)
 
 
-def _service(spec: tuple[str, str]) -> Callable | None:
-    """A service another part of the project provides; None while it is not there yet."""
-    try:
-        return getattr(importlib.import_module(spec[0]), spec[1])
-    except (ImportError, AttributeError):
-        return None
-
-
-def _not_available() -> ServiceError:
-    return ServiceError("not_available", _("此功能暂未开放，请携带材料到线下受理窗口办理。"), status=503)
-
-
 def _follow_up(
     request: HttpRequest,
     claim: Claim,
@@ -454,7 +442,7 @@ def _follow_up(
     template: str,
     status_needed: str,
     fields: tuple[str, ...],
-    service_spec: tuple[str, str],
+    service: Callable[..., Any],
     scope: str,
     with_files: bool,
     done_message: str,
@@ -482,9 +470,6 @@ def _follow_up(
         return render_form(current)
     if _throttled(request, scope):
         return render_form(request.POST, other=[_throttle_error().message], status=429)
-    service = _service(service_spec)
-    if service is None:
-        return render_form(request.POST, other=[_not_available().message], status=503)
     try:
         if with_files:
             service(claim.claim_number, claim.id_number, request.POST, request.FILES)
@@ -509,7 +494,7 @@ def correct(request: HttpRequest, claim: Claim) -> HttpResponse:
         template="public/correct.html",
         status_needed=ClaimStatus.RETURNED,
         fields=tuple(n for n in fields if n in forms.FIELDS),
-        service_spec=REVIEW_SERVICE,
+        service=claim_correct,
         scope="submit",
         with_files=True,
         done_message=_("补正材料已提交，申请重新进入审核，排队位置不变。"),
@@ -524,8 +509,8 @@ def bank_account(request: HttpRequest, claim: Claim) -> HttpResponse:
         claim,
         template="public/bank_account.html",
         status_needed=ClaimStatus.PAYOUT_FAILED,
-        fields=forms.BANK_FIELDS,
-        service_spec=BANK_SERVICE,
+        fields=BANK_FIELDS,
+        service=claim_bank_account_change,
         scope="lookup",
         with_files=False,
         done_message=_("新的收款账户已提交，我们将重新发放补贴。"),

@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 import requests
 
-from tests.claims.bank_simulator import BankSimulator
+from tests.claims.payouts.bank_simulator import BankSimulator
 from tests.factories import claim_payload, document_files, program_document
 
 from .stack import Stack, available

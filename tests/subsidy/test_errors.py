@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.db import OperationalError, connection
 
-from claims.services import intake
+from claims.intake import services as intake
 from subsidy.cache import ResilientRedisCache
 from tests.factories import claim_payload, document_files
 

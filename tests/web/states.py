@@ -7,10 +7,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from claims.intake.applicant import claim_withdraw
+from claims.intake.services import claim_submit
 from claims.models import Claim
-from claims.services.applicant import claim_withdraw
-from claims.services.budget import program_lock, waitlist_promote
-from claims.services.intake import claim_submit
+from claims.programs.budget import program_lock, waitlist_promote
 from tests.factories import claim_payload, document_files
 
 STATES = (
@@ -32,7 +32,7 @@ def submit(program, **overrides) -> tuple[Claim, dict]:
 
 
 def move(claim: Claim, to_status: str, *, reason: str = "", reason_code: str = "", **fields) -> Claim:
-    from claims.services.transitions import claim_transition
+    from claims.intake.transitions import claim_transition
 
     with transaction.atomic():
         program = program_lock(claim.program_id)

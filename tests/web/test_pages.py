@@ -73,7 +73,7 @@ def test_calculator_names_the_tier_and_why(client, program):
     assert "可获补贴 ¥6,000.00" in body
     assert "高于 ¥100,000.00、不超过 ¥200,000.00，属于第 3 档" in body
     assert re.search(r'<tr class="applied" aria-current="true"><th scope="row">3</th>', body)
-    # Boundaries: upper bound inclusive, lower exclusive (R3)
+    # Boundaries: upper bound inclusive, lower exclusive
     assert "可获补贴 ¥5,000.00" in html(client.get(url, {"invoice_amount": "200000.00", "fuel_type": "fuel"}))
     assert "可获补贴 ¥6,000.00" in html(client.get(url, {"invoice_amount": "200000.01", "fuel_type": "fuel"}))
     below = html(client.get(url, {"invoice_amount": "20000", "fuel_type": "fuel"}))
@@ -370,7 +370,7 @@ def test_correction_errors_are_rendered(client, program, monkeypatch):
         calls.append((claim_number, id_number, dict(raw), set(files)))
         raise ValidationFailed([FieldError("invalid_plate", "车牌号码格式不正确", "plate_number")])
 
-    monkeypatch.setattr(views, "_service", lambda spec: fake_correct)
+    monkeypatch.setattr(views, "claim_correct", fake_correct)
     claim, payload = make_claim_in(program, "returned")
     login_claim(client, claim.claim_number, payload["id_number"])
     r = client.post(reverse("web:correct", args=[claim.claim_number]), {"plate_number": "X"})
@@ -394,17 +394,6 @@ def test_bank_account_form_calls_the_payouts_service(client, program):
     assert claim.status == "approved" and claim.bank_account_masked.endswith("7010")
     body = html(client.get(r["Location"]))
     assert "新的收款账户已提交" in body and "6216610200016587010" not in body
-
-
-def test_follow_up_service_missing_is_a_clear_error(client, program, monkeypatch):
-    from claims.web import views
-
-    monkeypatch.setattr(views, "BANK_SERVICE", ("claims.services.payouts", "no_such_function"))
-    claim, payload = make_claim_in(program, "payout_failed")
-    login_claim(client, claim.claim_number, payload["id_number"])
-    data = {"bank_name": "中国银行汾阳支行", "bank_account": "6216610200016587010", "account_holder": "张三"}
-    r = client.post(reverse("web:bank-account", args=[claim.claim_number]), data)
-    assert r.status_code == 503 and "暂未开放" in html(r)
 
 
 def test_forget_ends_access(client, program):

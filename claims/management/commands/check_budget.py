@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from claims.models import Program
-from claims.services.budget import budget_recompute
+from claims.programs.budget import budget_recompute
 
 
 class Command(BaseCommand):

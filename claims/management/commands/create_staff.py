@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from claims.accounts.roles import ROLES
+from claims.accounts.services import staff_create
 from claims.errors import ServiceError
-from claims.roles import ROLES
-from claims.services.staff import staff_create
 
 
 class Command(BaseCommand):

@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from claims.services.programs import program_load, program_parse
-from claims.services.staff import staff_create
+from claims.accounts.services import staff_create
+from claims.programs.services import program_load, program_parse
 
 DEMO_ACCOUNTS = [
     ("reviewer", "reviewer", "review-demo-2023"),
@@ -68,7 +69,6 @@ class Command(BaseCommand):
             self.stdout.write(f"demo program kept as it is ({exc})")
         for username, role, password in DEMO_ACCOUNTS:
             staff_create(username, role, password)
-        from django.contrib.auth import get_user_model
 
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():

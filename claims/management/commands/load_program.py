@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.programs import ProgramFileError, program_load, program_parse_file
+from claims.programs.services import ProgramFileError, program_load, program_parse_file
 
 
 class Command(BaseCommand):
-    help = "Create a program from a JSON file, or update it when its code exists (CONTRACT §1)."
+    help = "Create a program from a JSON file, or update it when its code exists (see docs/programs.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("file")

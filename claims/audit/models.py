@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from claims.base import AppendOnlyModel
+
+
+class AuditLog(AppendOnlyModel):
+    """Who did what, when, from where: decisions, changes, and every display of unmasked personal data."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="audit"
+    )
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-id"]

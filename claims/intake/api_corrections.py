@@ -1,0 +1,25 @@
+"""Public correction of a returned claim."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from claims.intake.selectors import claim_for_applicant_view
+from claims.review.services import claim_correct
+
+
+class ClaimCorrectView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "submit"
+
+    @extend_schema(summary="Correct a returned claim (multipart: id_number, corrected fields and files)")
+    def post(self, request, claim_number: str):
+        claim = claim_correct(claim_number, request.data.get("id_number", ""), request.data, request.FILES)
+        return Response(claim_for_applicant_view(claim))

@@ -1,0 +1,425 @@
+"""Bank files: the payout file of an approved batch (CSV/XLSX) and the import of the bank's results file.
+
+The payout file is the one place where the full account number leaves the database; every download is audited.
+It is written once (at the first download of each format) with its SHA-256 stored on the batch, and every later
+download serves exactly those bytes after checking them against the stored checksum.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from claims.audit.services import audit_log
+from claims.errors import Conflict, NotFound, ServiceError
+from claims.intake.models import ClaimStatus
+from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
+from claims.money import ZERO, money_str, parse_money
+from claims.payouts.models import PayoutStatus
+from claims.payouts.services import (
+    _apply_failed,
+    _apply_paid,
+    _batch_maybe_complete,
+    _require_finance,
+    payout_purpose,
+)
+from claims.programs.budget import program_lock
+from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
+
+P = PayoutStatus
+S = ClaimStatus
+
+BANK_FILE_COLUMNS = ("claim_number", "payee_name", "account_number", "bank_name", "amount", "purpose")
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+RESULT_COLUMNS = ("claim_number", "result", "bank_reference", "reason")
+MAX_RESULTS_BYTES = 10 * 1024 * 1024
+
+
+# --- Payout file -------------------------------------------------------------------------------------------------
+
+PayoutRow = tuple[str, str, str, str, Decimal, str]
+
+
+def bank_file_rows(rows: Iterable[PayoutRow]) -> Iterator[tuple[Any, ...]]:
+    """The data rows followed by the totals line (count and sum)."""
+    count, total = 0, ZERO
+    for row in rows:
+        count += 1
+        total += row[4]
+        yield row
+    yield (_("合计"), _("共 %(n)d 笔") % {"n": count}, "", "", total, "")
+
+
+def write_bank_file(path: Path, fmt: str, rows: Iterable[PayoutRow]):
+    """Write one bank file (streamed: constant memory for any number of rows)."""
+    if fmt == "csv":
+        return write_csv(path, BANK_FILE_COLUMNS, bank_file_rows(rows))
+    if fmt == "xlsx":
+        return write_xlsx(
+            path, [("payouts", BANK_FILE_COLUMNS, bank_file_rows(rows))], money_columns={"payouts": [4]}
+        )
+    raise ValueError(fmt)
+
+
+def batch_payout_rows(batch: PayoutBatch) -> Iterator[PayoutRow]:
+    qs = (
+        Payout.objects.filter(batch=batch)
+        .order_by("id")
+        .values_list("claim__claim_number", "payee_name", "bank_account", "bank_name", "amount")
+    )
+    for claim_number, payee, account, bank, amount in qs.iterator(chunk_size=2000):
+        yield (claim_number, payee, account, bank, amount, payout_purpose(claim_number))
+
+
+@dataclass
+class BankFile:
+    path: Path
+    sha256: str
+    filename: str
+    content_type: str
+
+
+def _exports_dir() -> Path:
+    return Path(settings.EXPORTS_DIR) / "payout-batches"
+
+
+def batch_file(batch_id: int, fmt: str, user, *, request=None) -> BankFile:
+    """The batch's bank file in `fmt`, written at the first download; 409 before the second approval."""
+    _require_finance(user)
+    if fmt not in FORMATS:
+        raise ServiceError("invalid_format", _("格式只能是 csv 或 xlsx"))
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound("batch_not_found", _("发放批次不存在"))
+        if batch.status == PayoutBatch.Status.CREATED:
+            raise Conflict("batch_not_approved", _("批次须经另一名财务人员复核后才能导出"))
+        name_field, sha_field = f"{fmt}_name", f"{fmt}_sha256"
+        stored_name = getattr(batch, name_field)
+        if stored_name:
+            path = _exports_dir() / stored_name
+            if not path.exists() or file_sha256(path) != getattr(batch, sha_field):
+                raise ServiceError(
+                    "export_file_damaged", _("已导出的银行文件缺失或与校验值不符，请联系管理员"), status=500
+                )
+        else:
+            stored_name = f"batch-{batch.pk:06d}.{fmt}"
+            path = _exports_dir() / stored_name
+            tmp = atomic_target(path)
+            try:
+                written = write_bank_file(tmp, fmt, batch_payout_rows(batch))
+                tmp.replace(path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            setattr(batch, name_field, stored_name)
+            setattr(batch, sha_field, written.sha256)
+            batch.save(update_fields=[name_field, sha_field])
+        audit_log(
+            "payout_file_exported",
+            actor=user,
+            request=request,
+            obj=batch,
+            format=fmt,
+            sha256=getattr(batch, sha_field),
+            count=batch.count,
+            total=money_str(batch.total),
+        )
+    return BankFile(
+        path=path,
+        sha256=getattr(batch, sha_field),
+        filename=f"payout-batch-{batch.pk:06d}.{fmt}",
+        content_type=FORMATS[fmt],
+    )
+
+
+# --- Results import ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineProblem:
+    line: int
+    claim_number: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "claim_number": self.claim_number,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class ResultsRefused(ServiceError):
+    """The whole results file is refused, nothing applied; `lines` says why, line by line."""
+
+    def __init__(self, problems: list[LineProblem], status: int = 400):
+        super().__init__(
+            "results_refused", _("银行回盘文件有误，未做任何处理：请按逐行说明修改后重新上传"), status=status
+        )
+        self.problems = problems
+
+    def as_dict(self) -> dict:
+        body = super().as_dict()
+        body["lines"] = [p.as_dict() for p in self.problems]
+        return body
+
+
+@dataclass
+class ResultLine:
+    line: int
+    claim_number: str
+    result: str
+    bank_reference: str
+    reason: str
+    amount: Decimal | None = None
+    amount_raw: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    batch_id: int
+    lines: int = 0
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    batch_status: str = ""
+    claims: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch_id,
+            "lines": self.lines,
+            "paid": self.paid,
+            "failed": self.failed,
+            "unchanged": self.unchanged,
+            "batch_status": self.batch_status,
+        }
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese bank systems often write GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ResultsRefused([LineProblem(0, "", "invalid_encoding", _("文件编码无法识别（应为 UTF-8 或 GBK）"))])
+
+
+def results_parse(data: bytes) -> list[ResultLine]:
+    """Parse the bank's results CSV; every format problem is reported at once."""
+    if len(data) > MAX_RESULTS_BYTES:
+        raise ResultsRefused([LineProblem(0, "", "file_too_large", _("文件过大"))])
+    reader = csv.reader(io.StringIO(_decode(data)))
+    header = next(reader, None)
+    names = [h.strip().lower() for h in header] if header else []
+    missing = [c for c in RESULT_COLUMNS if c not in names]
+    if missing:
+        raise ResultsRefused(
+            [LineProblem(1, "", "missing_columns", _("缺少列：%(c)s") % {"c": ", ".join(missing)})]
+        )
+    idx = {name: names.index(name) for name in (*RESULT_COLUMNS, "amount") if name in names}
+    lines: list[ResultLine] = []
+    problems: list[LineProblem] = []
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(name: str, row=row) -> str:
+            i = idx.get(name)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        claim_number = cell("claim_number").upper()
+        if claim_number in ("合计", "TOTAL"):
+            continue  # a totals line copied from our own file
+        line = ResultLine(
+            number, claim_number, cell("result").lower(), cell("bank_reference")[:64], cell("reason")[:200]
+        )
+        if "amount" in idx:
+            line.amount_raw = cell("amount")
+            line.amount = parse_money(line.amount_raw)
+        if not claim_number:
+            problems.append(LineProblem(number, "", "missing_claim_number", _("缺少申请编号")))
+        if line.result not in ("paid", "failed"):
+            problems.append(
+                LineProblem(number, claim_number, "invalid_result", _("result 只能是 paid 或 failed"))
+            )
+        if line.result == "paid" and not line.bank_reference:
+            problems.append(
+                LineProblem(number, claim_number, "missing_bank_reference", _("发放成功的记录须有银行流水号"))
+            )
+        if line.amount_raw is not None and line.amount is None:
+            problems.append(LineProblem(number, claim_number, "invalid_amount", _("金额格式不正确")))
+        lines.append(line)
+    if problems:
+        raise ResultsRefused(problems)
+    if not lines:
+        raise ResultsRefused([LineProblem(0, "", "empty_file", _("文件中没有结果记录"))])
+    return lines
+
+
+def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", request=None) -> ImportSummary:
+    """Apply the bank's results to the batch: all lines or none. Importing the same file again changes nothing."""
+    _require_finance(user)
+    lines = results_parse(data)
+    summary = ImportSummary(batch_id=batch_id, lines=len(lines))
+    with transaction.atomic():
+        # Lock order: programs, claims, payouts, then the batch row.
+        program_ids = sorted(
+            set(Payout.objects.filter(batch_id=batch_id).values_list("program_id", flat=True))
+        )
+        programs = {pid: program_lock(pid) for pid in program_ids}
+        claim_ids = list(
+            Payout.objects.filter(batch_id=batch_id).order_by("claim_id").values_list("claim_id", flat=True)
+        )
+        claims = {
+            c.claim_number: c
+            for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("id")
+        }
+        payouts = {
+            p.claim_id: p for p in Payout.objects.select_for_update().filter(batch_id=batch_id).order_by("id")
+        }
+        batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound("batch_not_found", _("发放批次不存在"))
+        if batch.status == PayoutBatch.Status.CREATED:
+            raise Conflict("batch_not_approved", _("批次尚未复核，不能导入结果"))
+
+        plan: list[tuple[ResultLine, Payout, Claim]] = []
+        problems: list[LineProblem] = []
+        seen: set[str] = set()
+        for line in lines:
+            claim = claims.get(line.claim_number)
+            payout = payouts.get(claim.pk) if claim else None
+            if claim is None or payout is None:
+                problems.append(
+                    LineProblem(line.line, line.claim_number, "not_in_batch", _("该申请不在本批次中"))
+                )
+                continue
+            if line.claim_number in seen:
+                problems.append(
+                    LineProblem(line.line, line.claim_number, "duplicate_line", _("同一申请在文件中出现多次"))
+                )
+                continue
+            seen.add(line.claim_number)
+            if line.amount is not None and line.amount != payout.amount:
+                problems.append(
+                    LineProblem(
+                        line.line,
+                        line.claim_number,
+                        "amount_mismatch",
+                        _("金额 %(a)s 与发放金额 %(b)s 不符")
+                        % {"a": money_str(line.amount), "b": money_str(payout.amount)},
+                    )
+                )
+                continue
+            problem = _line_problem(line, payout, claim)
+            if problem:
+                problems.append(LineProblem(line.line, line.claim_number, *problem))
+                continue
+            plan.append((line, payout, claim))
+        if problems:
+            raise ResultsRefused(problems)
+
+        for line, payout, claim in plan:
+            if _unchanged(line, payout):
+                summary.unchanged += 1
+                continue
+            if line.result == "paid":
+                _apply_paid(
+                    payout,
+                    claim,
+                    programs[claim.program_id],
+                    reference=line.bank_reference,
+                    actor=user,
+                    source="bank_file",
+                )
+                summary.paid += 1
+            else:
+                _apply_failed(payout, claim, reason=line.reason, actor=user, source="bank_file")
+                summary.failed += 1
+            summary.claims.append(claim.claim_number)
+        if summary.paid or summary.failed:
+            sha = hashlib.sha256(data).hexdigest()
+            stored = _store_results_file(batch.pk, sha, data)
+            PayoutResultImport.objects.create(
+                batch=batch,
+                sha256=sha,
+                file_name=(file_name or "")[:200],
+                stored_name=stored,
+                uploaded_by=user,
+                lines=summary.lines,
+                paid=summary.paid,
+                failed=summary.failed,
+                unchanged=summary.unchanged,
+            )
+            audit_log(
+                "payout_results_imported",
+                actor=user,
+                request=request,
+                obj=batch,
+                sha256=sha,
+                lines=summary.lines,
+                paid=summary.paid,
+                failed=summary.failed,
+                unchanged=summary.unchanged,
+            )
+            _batch_maybe_complete(batch.pk)
+        batch.refresh_from_db(fields=["status"])
+        summary.batch_status = batch.status
+    return summary
+
+
+def _unchanged(line: ResultLine, payout: Payout) -> bool:
+    return (line.result == "paid" and payout.status == P.PAID) or (
+        line.result == "failed" and payout.status == P.FAILED
+    )
+
+
+def _line_problem(line: ResultLine, payout: Payout, claim: Claim) -> tuple[str, str] | None:
+    """Why this line cannot be applied to this payout, or None. Lines that repeat the current state are fine."""
+    if payout.status == P.PAID:
+        if line.result == "failed":
+            return "paid_reported_failed", _("该申请已确认发放成功，不能改为失败")
+        if line.bank_reference != payout.bank_reference:
+            return "bank_reference_mismatch", _("已记录的银行流水号为 %(r)s，与文件不符") % {
+                "r": payout.bank_reference
+            }
+        return None
+    if payout.status == P.FAILED:
+        if line.result == "paid" and claim.status != S.PAYOUT_FAILED:
+            # The claim has moved on (new bank details, a new payout): a late "paid" would pay it twice.
+            return "claim_moved_on", _("该申请已重新安排发放，不能再确认本批次的发放")
+        return None
+    if payout.status in (P.BATCHED, P.SUBMITTED):
+        if (
+            claim.status != S.APPROVED
+        ):  # pragma: no cover - an open payout always belongs to an approved claim
+            return "invalid_claim_status", _("申请状态不允许记录发放结果")
+        return None
+    return "payout_cancelled", _("该发放指令已作废")
+
+
+def _store_results_file(batch_id: int, sha: str, data: bytes) -> str:
+    name = f"results/batch-{batch_id:06d}-{sha[:16]}.csv"
+    path = Path(settings.EXPORTS_DIR) / "payout-batches" / name
+    if not path.exists():
+        tmp = atomic_target(path)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return name
