@@ -212,7 +212,7 @@ def _rewrite(data: bytes) -> bytes:
                 _clean_resources(obj.get("/Resources"), seen)
                 clean.pages.append(page)
             out = io.BytesIO()
-            clean.save(out, fix_metadata_version=False, deterministic_id=True)
+            clean.save(out, min_version=source.pdf_version, fix_metadata_version=False, deterministic_id=True)
             return out.getvalue()
     except pikepdf.PasswordError:
         raise PdfEncrypted("PDF 已加密") from None
