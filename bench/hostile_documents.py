@@ -120,12 +120,24 @@ def png_40mp() -> bytes:
     return out.getvalue()
 
 
+def jpeg_40mp_rotated() -> bytes:
+    """A legitimate worst case: a 40-megapixel phone photo taken sideways (EXIF orientation 6)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 5000), (230, 230, 220)).save(out, "JPEG", quality=85, exif=exif.tobytes())
+    return out.getvalue()
+
+
 PROBES = {
     "pdf_flate_bomb_1mb": flate_bomb_pdf,
     "pdf_20000_pages": many_pages_pdf,
     "pdf_huge_page": huge_page_pdf,
     "pdf_active_content": active_content_pdf,
     "png_40_megapixels": png_40mp,
+    "jpeg_40mp_rotated": jpeg_40mp_rotated,
 }
 
 
@@ -143,7 +155,7 @@ def _run_probe(name: str, path: str) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from claims.errors import FieldError
-    from claims.services.documents import document_inspect
+    from claims.intake.documents import document_inspect
 
     data = Path(path).read_bytes()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -167,7 +179,7 @@ def _run_probe(name: str, path: str) -> dict:
 
 def _fork_overhead(rounds: int = 50) -> float:
     _setup_django()
-    import claims.services.documents  # noqa: F401 - a process of the web's size
+    import claims.intake.documents  # noqa: F401 - a process of the web's size
     from subsidy.isolation import run_isolated
 
     started = time.monotonic()

@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from subsidy.isolation import IsolationError, in_process_lock, run_isolated
+from subsidy.isolation import IsolationError, Limits, in_process_lock, run_isolated
 
 from .engines import TextLine
 
@@ -39,6 +39,9 @@ __all__ = [
 PDF_ENGINE = "pdf-text"
 RENDER_DPI = 300
 MAX_RENDER_SIDE = 3508  # A4 at 300 dpi
+# Rendering decodes the page's images (a scan may hold a 40-megapixel photo, 160 MB decoded) besides the bitmap:
+# the worker's render child gets this much room, more than the upload check needs.
+RENDER_MEMORY_MB = 512
 
 # Page keys that carry actions, attachments or metadata; none is needed to show or read the page.
 _PAGE_KEYS_DROPPED = ("/Annots", "/AA", "/Metadata", "/PieceInfo", "/AF", "/Thumb", "/B", "/Trans")
@@ -82,9 +85,9 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]
 
 
-def _isolated(func, *args):
+def _isolated(func, *args, limits: Limits | None = None):
     try:
-        return run_isolated(func, *args)
+        return run_isolated(func, *args, limits=limits)
     except IsolationError as exc:
         raise PdfTooComplex(f"PDF 超出处理限制：{exc}") from None
 
@@ -281,7 +284,7 @@ def _text_layer_lines(data: bytes, min_chars: int) -> list[TextLine]:
 
 def render_first_page(data: bytes, dpi: int = RENDER_DPI) -> Image.Image:
     """Page 1 as an RGB image at `dpi`, its longest side at most MAX_RENDER_SIDE pixels."""
-    return _isolated(_render_first_page, data, dpi)
+    return _isolated(_render_first_page, data, dpi, limits=Limits(memory_mb=RENDER_MEMORY_MB))
 
 
 def _render_first_page(data: bytes, dpi: int) -> Image.Image:

@@ -193,7 +193,7 @@ MAX_PDF_PAGES = 5
 # Every PDF and image is parsed in a child process under these limits (subsidy/isolation.py); a file over them is
 # refused as invalid_file at upload. The memory is what the child may add to the process it was forked from.
 DOCUMENT_ISOLATION = env_bool("DOCUMENT_ISOLATION", True)
-DOCUMENT_MEMORY_LIMIT_MB = int(os.environ.get("DOCUMENT_MEMORY_LIMIT_MB", "256"))
+DOCUMENT_MEMORY_LIMIT_MB = int(os.environ.get("DOCUMENT_MEMORY_LIMIT_MB", "160"))
 DOCUMENT_CPU_LIMIT_SECONDS = int(os.environ.get("DOCUMENT_CPU_LIMIT_SECONDS", "8"))
 DOCUMENT_TIME_LIMIT_SECONDS = float(os.environ.get("DOCUMENT_TIME_LIMIT_SECONDS", "10"))
 # The largest request body read at all (checked on Content-Length before anything is spooled to disk): the five
