@@ -315,11 +315,9 @@ CELERY_BEAT_SCHEDULE = {
     # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
     "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": PAYOUT_SWEEP_SECONDS},
     # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.
-    "ocr-sweep-unread": {
-        "task": "claims.checks.sweep_unread",
-        "schedule": OCR_SWEEP_SECONDS,
-        "kwargs": {"older_than_minutes": OCR_STALE_SECONDS / 60},
-    },
+    "ocr-sweep-unread": {"task": "claims.checks.sweep_unread", "schedule": OCR_SWEEP_SECONDS},
+    # Files of submissions interrupted between storing and committing (a killed web process) are removed.
+    "documents-sweep-journal": {"task": "claims.intake.sweep_journal", "schedule": crontab(minute="*/10")},
 }
 
 # --- Payouts ----------------------------------------------------------------------------------------------

@@ -11,13 +11,18 @@ Every refusal is `FieldError("invalid_file", <Chinese message>, field=kind)`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import math
 import os
 import re
 import tempfile
+import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +41,9 @@ __all__ = [
     "DOCUMENT_KINDS",
     "InspectedDocument",
     "document_discard",
+    "document_journal_close",
+    "document_journal_entries",
+    "document_journal_open",
     "document_inspect",
     "document_path",
     "document_store",
@@ -414,3 +422,64 @@ def document_path(storage_name: str) -> Path:
     if not path.is_relative_to(root):
         raise SuspiciousFileOperation(f"document path escapes DOCUMENTS_DIR: {storage_name!r}")
     return path
+
+
+# --- Clean-up journal -------------------------------------------------------------------------------------------
+#
+# A submission stores its files before the transaction that references them. Before storing, it records their names
+# in a journal entry (a small file under DOCUMENTS_DIR/.journal/), and removes the entry once the transaction has
+# committed or the files are cleaned up. An entry that stays behind (the process died, or a file could not be
+# removed) is finished by the periodic sweep, which deletes the named files no claim references. The journal needs
+# no database: it works when the database is the thing that failed.
+
+JOURNAL_DIR_NAME = ".journal"
+
+
+def _journal_dir() -> Path:
+    return _documents_root() / JOURNAL_DIR_NAME
+
+
+def document_journal_open(names: Iterable[str]) -> Path:
+    """Record, durably, that files with these storage names are about to be stored for a submission."""
+    valid = [document_path(name) and name for name in names]  # refuses anything that is not a storage name
+    directory = _journal_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    entry = directory / f"{uuid.uuid4().hex}.json"
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump({"names": valid}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, entry)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    _fsync_dir(directory)
+    return entry
+
+
+def document_journal_close(entry: Path) -> None:
+    """The submission committed, or its files are cleaned up: forget the entry."""
+    entry.unlink(missing_ok=True)
+
+
+def document_journal_entries(older_than: dt.timedelta) -> list[tuple[Path, list[str]]]:
+    """Entries left for longer than `older_than` (a submission takes seconds), with the names they list."""
+    directory = _journal_dir()
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than.total_seconds()
+    found: list[tuple[Path, list[str]]] = []
+    for entry in sorted(directory.glob("*.json")):
+        try:
+            if entry.stat().st_mtime > cutoff:
+                continue
+            names = json.loads(entry.read_text())["names"]
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("document journal entry %s unreadable (%r): removed", entry.name, exc)
+            entry.unlink(missing_ok=True)
+            continue
+        found.append((entry, [n for n in names if isinstance(n, str) and _STORAGE_NAME_RE.fullmatch(n)]))
+    return found

@@ -192,7 +192,9 @@ class TestAccepted:
         )
         assert doc.content.startswith(b"%PDF-") and doc.content != data
         assert doc.sha256 == hashlib.sha256(data).hexdigest()  # the duplicate check compares the upload
-        assert doc.stored_sha256 == hashlib.sha256(doc.content).hexdigest()  # the storage name, the stored file
+        assert (
+            doc.stored_sha256 == hashlib.sha256(doc.content).hexdigest()
+        )  # the storage name, the stored file
 
     @pytest.mark.parametrize("pages", [1, 5])
     def test_pdf_page_limit_inclusive(self, pages):
