@@ -257,8 +257,15 @@ def test_worker_killed_while_the_bank_answers(stack):
             )
 
         _wait(lambda: set(statuses().values()) == {"paid"}, 90, "every claim paid", 1)
-        assert bank.booked_count and set(bank.booked_count.values()) == {1}, bank.booked_count
-        assert len(bank.booked_count) == len(numbers)
+        # Every payment the bank booked was booked once (the earlier batch-file payouts, still pending, are sent
+        # through the gateway now that it is configured: that is the sweep's job too).
+        assert set(bank.booked_count.values()) == {1}, bank.booked_count
+        ids = stack.sql(
+            f"SELECT p.id FROM {stack.t('payout')} p JOIN {stack.t('claim')} c ON p.claim_id = c.id"
+            " WHERE c.claim_number = ANY(%s)",
+            (numbers,),
+        )
+        assert {f"payout-{pk}" for (pk,) in ids} <= set(bank.booked_count)
         payouts = dict(
             stack.sql(
                 f"SELECT c.claim_number, count(p.id) FROM {stack.t('claim')} c JOIN {stack.t('payout')} p"
