@@ -10,8 +10,10 @@ Runs in the PostgreSQL CI run (or with FAULT_TESTS=1); the scenarios share one s
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -20,6 +22,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
+from PIL import Image
 
 from tests.claims.payouts.bank_simulator import BankSimulator
 from tests.factories import claim_payload, document_files, program_document
@@ -60,17 +63,23 @@ def stack(tmp_path_factory):
         s.stop()
 
 
-def _files() -> dict:
-    return {kind: (f.name, f.read(), "image/png") for kind, f in document_files().items()}
+def _files(pdf_invoice: bool = False) -> dict:
+    files = {kind: (f.name, f.read(), "image/png") for kind, f in document_files().items()}
+    if pdf_invoice:  # a scanned invoice as a PDF without a text layer: the worker renders it for OCR
+        image = Image.open(io.BytesIO(files["invoice"][1]))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "PDF", resolution=72)
+        files["invoice"] = ("invoice.pdf", out.getvalue(), "application/pdf")
+    return files
 
 
 class Submission:
     """One applicant's submission, retried with the same Idempotency-Key until it is answered."""
 
-    def __init__(self, stack: Stack):
+    def __init__(self, stack: Stack, pdf_invoice: bool = False):
         self.stack = stack
         self.payload = claim_payload(PROGRAM)
-        self.files = _files()
+        self.files = _files(pdf_invoice)
         self.key = str(uuid.uuid4())
         self.answers: list[int] = []
         self.claim_number: str | None = None
@@ -152,12 +161,26 @@ def _reading_states(stack: Stack) -> dict[str, int]:
 
 # --- scenarios ------------------------------------------------------------------------------------------------
 
+
+def test_an_oversized_body_is_refused_before_it_is_read(stack):
+    """gunicorn hands the request over with its declared length; nothing of the body is read or spooled."""
+    with socket.create_connection(("127.0.0.1", stack.web_port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /api/v1/claims/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 2000000000\r\n\r\n"
+        )
+        answer = conn.recv(65536).decode("utf-8", "replace")
+    head, _sep, body = answer.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert json.loads(body)["code"] == "request_too_large"
+
+
 _approvable: list[str] = []
 
 
 def test_worker_and_its_parent_killed_mid_ocr(stack):
     stack.kill("worker")  # a backlog builds up while no worker runs
-    submissions = [Submission(stack) for _ in range(3)]
+    submissions = [Submission(stack, pdf_invoice=True) for _ in range(3)]
     for s in submissions:
         s.until_accepted()
     done_before = _reading_states(stack).get("done", 0)
