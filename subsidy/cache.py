@@ -1,9 +1,10 @@
-"""A Redis cache that keeps the site up when Redis is not: rate limits then count per process.
+"""Caches that keep the site up when their store is not: rate limits then count per process.
 
 The cache holds rate-limit counters and short-lived locks, nothing that is the only copy of anything. When Redis
-does not answer (it may be the broker's server, down with it), every call falls back to a per-process memory
-cache, logged once a minute, and Redis is tried again a few seconds later. Submissions, look-ups and logins
-therefore never fail for a cache outage; their limits hold per process meanwhile (fail open, not unlimited).
+does not answer (it may be the broker's server, down with it), or the file cache's disk is full or read-only,
+every call falls back to a per-process memory cache, logged once a minute, and the store is tried again a few
+seconds later. Submissions, look-ups and logins therefore never fail for a cache outage; their limits hold per
+process meanwhile (fail open, not unlimited).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import threading
 import time
 
 import redis.exceptions
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-__all__ = ["ResilientRedisCache"]
+__all__ = ["ResilientFileBasedCache", "ResilientRedisCache"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +42,10 @@ _OPERATIONS = (
 )
 
 
-class ResilientRedisCache(RedisCache):
-    """Django's Redis cache; on a connection failure, the same call on a per-process fallback cache."""
+class _Fallback:
+    """Per-process fallback state shared by the resilient caches."""
 
-    def __init__(self, server, params):
-        options = dict(params.get("OPTIONS") or {})
-        # A cache that does not answer within a second is treated as down, rather than holding the request.
-        options.setdefault("socket_connect_timeout", 1)
-        options.setdefault("socket_timeout", 1)
-        super().__init__(server, {**params, "OPTIONS": options})
+    def _init_fallback(self) -> None:
         self._fallback = LocMemCache(f"fallback-{id(self)}", {"OPTIONS": {"MAX_ENTRIES": 10000}})
         self._down_until = 0.0
         self._last_log = 0.0
@@ -70,14 +67,37 @@ class ResilientRedisCache(RedisCache):
                 )
 
 
-def _resilient(name: str):
-    redis_method = getattr(RedisCache, name)
+class ResilientRedisCache(_Fallback, RedisCache):
+    """Django's Redis cache; on a connection failure, the same call on a per-process fallback cache."""
 
-    @functools.wraps(redis_method)
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS") or {})
+        # A cache that does not answer within a second is treated as down, rather than holding the request.
+        options.setdefault("socket_connect_timeout", 1)
+        options.setdefault("socket_timeout", 1)
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._init_fallback()
+
+
+class ResilientFileBasedCache(_Fallback, FileBasedCache):
+    """Django's file cache (shared by the processes of one machine); on a disk error, the per-process fallback."""
+
+    def __init__(self, directory, params):
+        self._init_fallback()
+        try:
+            super().__init__(directory, params)  # creates the folder
+        except OSError as exc:
+            self._mark_down(exc)
+
+
+def _resilient(base: type, name: str):
+    original = getattr(base, name)
+
+    @functools.wraps(original)
     def method(self, *args, **kwargs):
         if not self._use_fallback():
             try:
-                return redis_method(self, *args, **kwargs)
+                return original(self, *args, **kwargs)
             except _UNAVAILABLE as exc:
                 self._mark_down(exc)
         return getattr(self._fallback, name)(*args, **kwargs)
@@ -85,5 +105,7 @@ def _resilient(name: str):
     return method
 
 
-for _name in _OPERATIONS:
-    setattr(ResilientRedisCache, _name, _resilient(_name))
+for _cls, _base in ((ResilientRedisCache, RedisCache), (ResilientFileBasedCache, FileBasedCache)):
+    for _name in _OPERATIONS:
+        if hasattr(_base, _name):
+            setattr(_cls, _name, _resilient(_base, _name))

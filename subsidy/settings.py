@@ -247,7 +247,7 @@ else:
     # File cache: shared by every process on one machine (rate limits across gunicorn workers), no server needed.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "subsidy.cache.ResilientFileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }

@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.db import OperationalError, connection
 
 from claims.intake import services as intake
-from subsidy.cache import ResilientRedisCache
+from subsidy.cache import ResilientFileBasedCache, ResilientRedisCache
 from tests.factories import claim_payload, document_files
 
 
@@ -92,3 +92,11 @@ def test_a_cache_outage_does_not_stop_the_api(client, program, settings):
         assert r.status_code == 404, r.content
     finally:
         caches["default"].close()
+
+
+def test_the_file_cache_falls_back_when_its_disk_fails(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")  # the cache folder cannot be created: every write fails like a read-only disk
+    cache = ResilientFileBasedCache(str(blocked / "cache"), {})
+    assert cache.add("k", 1, 60) is True
+    assert cache.get("k") == 1
