@@ -276,6 +276,8 @@ CELERY_BEAT_SCHEDULE = {
     "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": crontab(minute="*/5")},
     # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.
     "ocr-sweep-unread": {"task": "claims.checks.sweep_unread", "schedule": crontab(minute="*/10")},
+    # The public ledger: every program with claims approved or paid since its last publication, once a day.
+    "ledger-publish": {"task": "claims.ledger.publish", "schedule": crontab(hour=18, minute=0)},
 }
 
 # --- Payouts ----------------------------------------------------------------------------------------------

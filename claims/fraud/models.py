@@ -1,0 +1,34 @@
+"""Perceptual fingerprints of claim images, indexed for near-duplicate lookups."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DocumentFingerprint(models.Model):
+    """The 64-bit perceptual hash (pHash, hex) of one stored image, computed once per document."""
+
+    document = models.OneToOneField(
+        "claims.ClaimDocument", on_delete=models.CASCADE, related_name="fingerprint"
+    )
+    claim = models.ForeignKey("claims.Claim", on_delete=models.CASCADE, related_name="+")
+    phash = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.phash}"
+
+
+class FingerprintBand(models.Model):
+    """One byte of a fingerprint (8 per fingerprint). Two hashes at most 7 bits apart share at least one byte,
+    so an indexed equality lookup on the bands finds every candidate; the exact distance is then computed."""
+
+    fingerprint = models.ForeignKey(DocumentFingerprint, on_delete=models.CASCADE, related_name="bands")
+    band = models.PositiveSmallIntegerField()
+    value = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["band", "value"], name="fingerprint_band_value")]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint_id}[{self.band}] = {self.value}"
