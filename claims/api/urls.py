@@ -3,6 +3,7 @@
 from django.urls import path
 
 from claims.accounts import api as accounts_api
+from claims.dealers import api as dealers_api
 from claims.intake import api as intake_api
 from claims.intake import api_corrections
 from claims.ledger import api as ledger_api
@@ -56,6 +57,7 @@ urlpatterns = [
     path(
         "staff/claims/<str:claim_number>/return/", review_api.ReturnView.as_view(), name="staff-claim-return"
     ),
+    path("staff/dealer-sales/", dealers_api.DealerSalesView.as_view(), name="dealer-sales"),
     path("staff/documents/<int:pk>/", DocumentView.as_view(), name="staff-document"),
     # --- Staff: finance ---------------------------------------------------------------------------------------
     path("staff/payout-batches/", payouts_api.PayoutBatchListView.as_view(), name="payout-batch-list"),

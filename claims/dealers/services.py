@@ -54,12 +54,6 @@ def dealer_credit_code(user) -> str | None:
     return account.credit_code if account else None
 
 
-def dealer_account_bind(user, credit_code: str) -> DealerAccount:
-    code = v.validate_credit_code(credit_code)
-    account, _created = DealerAccount.objects.update_or_create(user=user, defaults={"credit_code": code})
-    return account
-
-
 def _cell_text(value) -> str:
     if value is None:
         return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DocumentFingerprint(models.Model):
@@ -14,6 +15,10 @@ class DocumentFingerprint(models.Model):
     claim = models.ForeignKey("claims.Claim", on_delete=models.CASCADE, related_name="+")
     phash = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("疑似关联申请")
+        verbose_name_plural = _("疑似关联申请")
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.phash}"
