@@ -25,8 +25,8 @@ class DocumentFingerprint(models.Model):
 
 
 class FingerprintBand(models.Model):
-    """One byte of a fingerprint (8 per fingerprint). Two hashes at most 7 bits apart share at least one byte,
-    so an indexed equality lookup on the bands finds every candidate; the exact distance is then computed."""
+    """One byte of a fingerprint (8 per fingerprint), indexed so that near-duplicate candidates are found by
+    lookup rather than by comparing every stored hash (see `claims.fraud.services.near_duplicates`)."""
 
     fingerprint = models.ForeignKey(DocumentFingerprint, on_delete=models.CASCADE, related_name="bands")
     band = models.PositiveSmallIntegerField()

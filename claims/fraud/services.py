@@ -23,10 +23,13 @@ log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/jpeg", "image/png")
 BANDS = 8  # bytes of the 64-bit hash
-# Hamming distance (of 64 bits) at or below which two images count as the same picture. Re-encoding and resizing
-# move a pHash by 0-4 bits, a crop of a few percent by up to about 6; unrelated photos are 20-40 apart. Must stay
-# below BANDS so the band lookup is exhaustive.
-NEAR_DISTANCE = 6
+# Hamming distance (of 64 bits) at or below which two images count as the same picture. Measured with pHash:
+# re-encoding and resizing move it by 0-4 bits, a crop of 2-3% per side by 4-12; unrelated photos are 24-40 apart.
+NEAR_DISTANCE = 10
+# Candidates are found by an indexed lookup: a byte of the hash equal to ours or one bit away. Two hashes at most
+# 2 * BANDS - 1 = 15 bits apart always share such a byte (pigeonhole), so the lookup misses nothing within
+# NEAR_DISTANCE; the exact distance is then computed on the candidates only.
+assert NEAR_DISTANCE < 2 * BANDS
 # A nearly uniform image (a blank page) says nothing: its hash is not compared.
 MIN_CONTRAST = 4.0
 SHOWN = 5
@@ -78,7 +81,7 @@ def near_duplicates(fingerprint: DocumentFingerprint) -> list[DocumentFingerprin
     """Other claims' current images within NEAR_DISTANCE of this one (candidates by an indexed band lookup)."""
     query = Q()
     for i, value in enumerate(_bands(fingerprint.phash)):
-        query |= Q(bands__band=i, bands__value=value)
+        query |= Q(bands__band=i, bands__value__in=[value] + [value ^ (1 << bit) for bit in range(8)])
     candidates = (
         DocumentFingerprint.objects.filter(query, document__is_current=True)
         .exclude(claim_id=fingerprint.claim_id)
