@@ -6,8 +6,8 @@ import io
 import random
 
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw, ImageFilter
 from rest_framework.test import APIClient
 
 from claims.fraud.models import DocumentFingerprint

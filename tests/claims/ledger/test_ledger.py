@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from claims.base import AppendOnlyError
 from claims.ledger.models import GENESIS_SHA256, LedgerPublication
 from claims.ledger.services import ledger_verify
 from conftest import token_client
@@ -114,8 +115,8 @@ def test_publications_are_immutable(program):
     approve(submit_claim(program))
     _publish(program.code)
     publication = LedgerPublication.objects.get(program=program)
-    with pytest.raises(Exception):
+    with pytest.raises(AppendOnlyError):
         publication.save()
-    with pytest.raises(Exception):
+    with pytest.raises(AppendOnlyError):
         LedgerPublication.objects.filter(pk=publication.pk).update(count=5)
     assert APIClient().get(f"/api/v1/programs/{program.code}/ledger/9.csv").status_code == 404
