@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import Workbook
@@ -68,8 +69,6 @@ def dealer(db):
         make_credit_code(1),
         stdout=out,
     )
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.get(username="dealer1")
 
 
