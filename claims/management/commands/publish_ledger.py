@@ -15,4 +15,4 @@ class Command(BaseCommand):
             raise CommandError(f"no program with code {code!r}")
         publication = ledger_publish(code)
         if publication is not None:
-            self.stdout.write(f"{publication.seq} {publication.sha256}")
+            self.stdout.write(f"seq {publication.seq} sha256 {publication.sha256}")

@@ -39,7 +39,7 @@ def test_publications_chain_and_relist_paid_claims(
     )
     submit_claim(program)  # under review: not published
     line = _publish(program.code)
-    seq, sha = line.split()
+    _word, seq, _word2, sha = line.split()
     api = APIClient()
     ledger = api.get(f"/api/v1/programs/{program.code}/ledger/").json()
     assert [(p["seq"], p["count"], p["total"], p["sha256"]) for p in ledger] == [(1, 2, "12000.00", sha)]
