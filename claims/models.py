@@ -2,6 +2,8 @@
 
 from claims.audit.models import AuditLog
 from claims.checks.models import DocumentReading, ReadingStatus
+from claims.dealers.models import DealerAccount, DealerSale, DealerSalesImport
+from claims.fraud.models import DocumentFingerprint, FingerprintBand
 from claims.intake.models import (
     ACTIVE_STATUSES,
     Claim,
@@ -13,6 +15,7 @@ from claims.intake.models import (
     FuelType,
     IdempotencyRecord,
 )
+from claims.ledger.models import LedgerLine, LedgerPublication
 from claims.payouts.models import (
     Payout,
     PayoutBatch,
@@ -32,6 +35,13 @@ __all__ = [
     "ClaimEvent",
     "ClaimStatus",
     "Dealer",
+    "DealerAccount",
+    "DealerSale",
+    "DealerSalesImport",
+    "DocumentFingerprint",
+    "FingerprintBand",
+    "LedgerLine",
+    "LedgerPublication",
     "DocumentReading",
     "DocumentKind",
     "FuelType",

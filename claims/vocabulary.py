@@ -187,6 +187,10 @@ CHECKS: tuple[CheckCode, ...] = (
     CheckCode("pos_amount_over_minimum", _("POS 金额达到最低要求"), ocr=False),
     CheckCode("bank_account_checksum", _("银行卡号校验位正确"), ocr=False),
     CheckCode("duplicate_document", _("材料未被其他申请使用"), ocr=False),
+    CheckCode("invoice_in_dealer_sales", _("发票在经销商销售记录中"), ocr=False),
+    CheckCode("bank_account_shared", _("银行卡未被其他申请人使用"), ocr=False),
+    CheckCode("phone_shared", _("手机号未被其他申请人使用"), ocr=False),
+    CheckCode("document_near_duplicate", _("图片未见于其他申请（含重新保存、缩放的副本）"), ocr=False),
 )
 CHECK_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS)
 OCR_CHECK_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS if c.ocr)

@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     "ocr-sweep-unread": {"task": "claims.checks.sweep_unread", "schedule": OCR_SWEEP_SECONDS},
     # Files of submissions interrupted between storing and committing (a killed web process) are removed.
     "documents-sweep-journal": {"task": "claims.intake.sweep_journal", "schedule": crontab(minute="*/10")},
+    # The public ledger: every program with claims approved or paid since its last publication, once a day.
+    "ledger-publish": {"task": "claims.ledger.publish", "schedule": crontab(hour=18, minute=0)},
 }
 
 # --- Payouts ----------------------------------------------------------------------------------------------

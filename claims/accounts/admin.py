@@ -8,7 +8,7 @@ from functools import cached_property
 from django.contrib import admin
 from django.core.paginator import Paginator
 
-from claims.accounts.roles import ROLES, has_role
+from claims.accounts.roles import CLAIM_READERS, has_role
 
 
 class CappedCountPaginator(Paginator):
@@ -24,13 +24,14 @@ class CappedCountPaginator(Paginator):
 class RoleAdmin(admin.ModelAdmin):
     """Read-only for the roles in `view_roles`; no add, change or delete through the admin."""
 
-    view_roles: tuple[str, ...] = ROLES
+    # Dealer accounts are not among them: they see only their own sales-records pages.
+    view_roles: tuple[str, ...] = CLAIM_READERS
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 100
 
     def has_module_permission(self, request) -> bool:
-        return has_role(request.user, *ROLES)
+        return has_role(request.user, *self.view_roles)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return has_role(request.user, *self.view_roles)

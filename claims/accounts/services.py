@@ -10,16 +10,27 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from claims.accounts.roles import ROLES, ensure_groups, user_roles
+from claims.accounts.roles import DEALER, ROLES, ensure_groups, user_roles
 from claims.audit.services import audit_log
-from claims.errors import Forbidden, ServiceError
+from claims.dealers.models import DealerAccount
+from claims.errors import FieldError, Forbidden, ServiceError
+from claims.intake.validators import validate_credit_code
 
 
 @transaction.atomic
-def staff_create(username: str, role: str, password: str, *, superuser: bool = False):
-    """Create a staff user with one role, or update the role and password of an existing one."""
+def staff_create(
+    username: str, role: str, password: str, *, superuser: bool = False, dealer_credit_code: str = ""
+):
+    """Create a staff user with one role, or update the role and password of an existing one.
+
+    A `dealer` account is bound to the one seller (credit code) it speaks for.
+    """
     if role not in ROLES:
         raise ServiceError("invalid_role", f"角色只能是 {', '.join(ROLES)}")
+    if (role == DEALER) != bool(dealer_credit_code):
+        raise ServiceError(
+            "invalid_dealer_credit_code", "经销商账号必须且只有经销商账号需要 --dealer-credit-code"
+        )
     if not username or len(username) > 150:
         raise ServiceError("invalid_username", "用户名无效")
     User = get_user_model()
@@ -35,6 +46,15 @@ def staff_create(username: str, role: str, password: str, *, superuser: bool = F
     groups = ensure_groups()
     user.groups.remove(*[g for name, g in groups.items() if name != role])
     user.groups.add(groups[role])
+    if role == DEALER:
+        try:
+            DealerAccount.objects.update_or_create(
+                user=user, defaults={"credit_code": validate_credit_code(dealer_credit_code)}
+            )
+        except FieldError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+    else:
+        DealerAccount.objects.filter(user=user).delete()
     return user
 
 

@@ -3,8 +3,10 @@
 from django.urls import path
 
 from claims.accounts import api as accounts_api
+from claims.dealers import api as dealers_api
 from claims.intake import api as intake_api
 from claims.intake import api_corrections
+from claims.ledger import api as ledger_api
 from claims.payouts import api as payouts_api
 from claims.programs import api as programs_api
 from claims.review import api as review_api
@@ -18,6 +20,10 @@ urlpatterns = [
     path("programs/<slug:code>/", programs_api.ProgramDetailView.as_view(), name="program-detail"),
     path("programs/<slug:code>/quote", programs_api.QuoteView.as_view(), name="program-quote"),
     path("programs/<slug:code>/quote/", programs_api.QuoteView.as_view()),
+    path("programs/<slug:code>/ledger/", ledger_api.LedgerListView.as_view(), name="ledger-list"),
+    path(
+        "programs/<slug:code>/ledger/<int:seq>.csv", ledger_api.LedgerFileView.as_view(), name="ledger-file"
+    ),
     path("claims/", intake_api.ClaimSubmitView.as_view(), name="claim-submit"),
     path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
     path(
@@ -51,6 +57,7 @@ urlpatterns = [
     path(
         "staff/claims/<str:claim_number>/return/", review_api.ReturnView.as_view(), name="staff-claim-return"
     ),
+    path("staff/dealer-sales/", dealers_api.DealerSalesView.as_view(), name="dealer-sales"),
     path("staff/documents/<int:pk>/", DocumentView.as_view(), name="staff-document"),
     # --- Staff: finance ---------------------------------------------------------------------------------------
     path("staff/payout-batches/", payouts_api.PayoutBatchListView.as_view(), name="payout-batch-list"),

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.checks.ocr_checks import ocr_checks
+from claims.dealers.checks import invoice_in_dealer_sales
+from claims.fraud.services import fraud_checks
 from claims.intake import validators as v
 from claims.models import Claim, ClaimCheck, ClaimDocument
 from claims.money import money_display
@@ -96,10 +98,17 @@ def declared_checks(claim: Claim) -> list[dict]:
     return results
 
 
-def claim_refresh_checks(claim_id: int) -> list[ClaimCheck]:
-    """Recompute every check of a claim from its declared values, documents and OCR readings, and store them."""
+def claim_refresh_checks(claim_id: int, *, related: bool = True) -> list[ClaimCheck]:
+    """Recompute every check of a claim from its declared values, documents and OCR readings, and store them.
+
+    With `related`, the claims that share a card, a phone or an image with this one are refreshed too (once, not
+    transitively), so the earlier claim of a pair also shows the shared signal.
+    """
     claim = Claim.objects.select_related("program").get(pk=claim_id)
     results = declared_checks(claim)
+    results.append(invoice_in_dealer_sales(claim))
+    signals, others = fraud_checks(claim)
+    results += signals
     by_code = {r["code"]: r for r in results + ocr_checks(claim)}
     for code in CHECK_CODES:
         by_code.setdefault(code, _check(code, UNKNOWN, _("等待材料识别结果")))
@@ -115,9 +124,13 @@ def claim_refresh_checks(claim_id: int) -> list[ClaimCheck]:
         for code in CHECK_CODES
     ]
     # One upsert instead of a read and a write per check: this runs on every submission.
-    return ClaimCheck.objects.bulk_create(
+    stored = ClaimCheck.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["claim", "code"],
         update_fields=["result", "detail", "updated_at"],
     )
+    if related:
+        for other in sorted(others):
+            claim_refresh_checks(other, related=False)
+    return stored

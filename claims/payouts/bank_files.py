@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from claims.audit.services import audit_log
 from claims.errors import Conflict, NotFound, ServiceError
 from claims.intake.models import ClaimStatus
+from claims.ledger import tasks as ledger_tasks
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_money
 from claims.payouts.models import PayoutStatus
@@ -357,6 +358,10 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
                 )
                 summary.failed += 1
             summary.claims.append(claim.claim_number)
+        if summary.paid:
+            # Paid claims go into the public ledger's next publication, once this import has committed.
+            for program in programs.values():
+                transaction.on_commit(lambda code=program.code: ledger_tasks.ledger_publish_task.delay(code))
         if summary.paid or summary.failed:
             sha = hashlib.sha256(data).hexdigest()
             stored = _store_results_file(batch.pk, sha, data)

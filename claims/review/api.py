@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims.accounts.roles import REVIEWER, HasRole, IsStaffRole
+from claims.accounts.roles import CLAIM_READERS, DEALER, REVIEWER, HasRole, IsStaffRole, has_role
+from claims.dealers.services import dealer_credit_code
+from claims.errors import NotFound
 from claims.review import services as review
 from claims.review.pii import claim_staff_view
 from claims.review.selectors import claim_list_row, staff_claims
@@ -42,6 +45,14 @@ class ReasonListView(StaffView):
         )
 
 
+def dealer_scope(user) -> str | None:
+    """The one seller whose claims a dealer account may read (None: not limited). A dealer account that is not
+    bound to a seller reads nothing."""
+    if has_role(user, *CLAIM_READERS) or not has_role(user, DEALER):
+        return None
+    return dealer_credit_code(user) or "-"
+
+
 def _int(value: str | None, default: int, lo: int, hi: int) -> int:
     try:
         return max(lo, min(hi, int(value)))  # type: ignore[arg-type]
@@ -50,6 +61,8 @@ def _int(value: str | None, default: int, lo: int, hi: int) -> int:
 
 
 class StaffClaimListView(StaffView):
+    permission_classes = [HasRole.of(*CLAIM_READERS, DEALER)]
+
     @extend_schema(
         summary="Claims in arrival order (paginated, no total count)",
         parameters=[OpenApiParameter(name, str) for name in LIST_FILTERS]
@@ -59,6 +72,9 @@ class StaffClaimListView(StaffView):
         page = _int(request.query_params.get("page"), 1, 1, 1_000_000)
         size = _int(request.query_params.get("page_size"), PAGE_SIZE, 1, MAX_PAGE_SIZE)
         qs = staff_claims({k: request.query_params.get(k, "") for k in LIST_FILTERS})
+        scope = dealer_scope(request.user)
+        if scope is not None:
+            qs = qs.filter(dealer_credit_code=scope)
         rows = list(qs[(page - 1) * size : page * size + 1])  # one extra row tells whether a next page exists
         has_next = len(rows) > size
 
@@ -83,8 +99,16 @@ def document_url(request):
 
 
 class StaffClaimDetailView(StaffView):
+    permission_classes = [HasRole.of(*CLAIM_READERS, DEALER)]
+
     @extend_schema(summary="One claim: declared fields, OCR readings, checks, events, documents")
     def get(self, request, claim_number: str):
+        scope = dealer_scope(request.user)
+        if (
+            scope is not None
+            and not staff_claims({"dealer": scope}).filter(claim_number=claim_number).exists()
+        ):
+            raise NotFound("claim_not_found", _("申请不存在"))
         return Response(
             claim_staff_view(
                 claim_number, user=request.user, request=request, document_url=document_url(request)

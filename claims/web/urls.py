@@ -1,5 +1,6 @@
 from django.urls import path
 
+from claims.ledger import views as ledger_views
 from claims.web import views
 
 app_name = "web"
@@ -7,6 +8,8 @@ urlpatterns = [
     path("", views.program_list, name="programs"),
     path("p/<slug:code>/", views.program_detail, name="program"),
     path("p/<slug:code>/apply/", views.apply, name="apply"),
+    path("p/<slug:code>/ledger/", ledger_views.ledger_page, name="ledger"),
+    path("p/<slug:code>/ledger/verify/", ledger_views.ledger_verify_page, name="ledger-verify"),
     path("claim/", views.lookup, name="lookup"),
     path("claim/forget/", views.forget, name="forget"),
     path("claim/<str:claim_number>/", views.claim_detail, name="claim"),
