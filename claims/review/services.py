@@ -443,7 +443,7 @@ def returned_overdue_ids(today: dt.date | None = None, limit: int = 500) -> list
 
 
 def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
-    """Withdraw one returned claim whose correction deadline has passed; False when there is nothing to do."""
+    """Expire one returned claim whose correction deadline has passed; False when there is nothing to do."""
     today = today or timezone.localdate()
     program_id = Claim.objects.filter(pk=claim_id).values_list("program_id", flat=True).first()
     if program_id is None:
@@ -459,11 +459,11 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
             return False  # corrected, decided or extended meanwhile: idempotent
         claim_transition(
             claim,
-            S.WITHDRAWN,
+            S.EXPIRED,
             program=program,
             actor_label="system",
             reason_code="correction_expired",
-            reason=_("未在补正期限（%(d)s）内补正，申请已自动撤回")
+            reason=_("未在补正期限（%(d)s）内补正，申请已过期")
             % {"d": claim.correction_deadline.isoformat()},
         )
         promoted = waitlist_promote(program)
@@ -478,13 +478,81 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
 
 
 def returned_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
-    """Withdraw up to `limit` overdue returned claims, each in its own transaction. The number withdrawn."""
+    """Expire up to `limit` overdue returned claims, each in its own transaction. The number expired."""
     done = 0
     for claim_id in returned_overdue_ids(today, limit):
         try:
             done += claim_expire_returned(claim_id, today)
         except Exception:  # one bad row must not stop the others; it is retried on the next run
             log.exception("could not expire returned claim id %s", claim_id)
+    return done
+
+
+# --- Expiry of failed payouts without new bank details -------------------------------------------------------
+
+
+def payout_fix_deadline(claim: Claim) -> dt.date | None:
+    """The last day a `payout_failed` claim may get new bank details: its latest failure + `payout_fix_days`."""
+    failed_at = (
+        claim.events.filter(to_status=S.PAYOUT_FAILED).order_by("-id").values_list("created_at", flat=True).first()
+    )
+    if failed_at is None:
+        return None
+    return timezone.localdate(failed_at) + dt.timedelta(days=claim.program.payout_fix_days)
+
+
+def payout_failed_overdue_ids(today: dt.date | None = None, limit: int = 500) -> list[int]:
+    today = today or timezone.localdate()
+    overdue: list[int] = []
+    claims = Claim.objects.filter(status=S.PAYOUT_FAILED).select_related("program").order_by("id")
+    for claim in claims.iterator(chunk_size=500):
+        deadline = payout_fix_deadline(claim)
+        if deadline is not None and deadline < today:
+            overdue.append(claim.pk)
+            if len(overdue) >= limit:
+                break
+    return overdue
+
+
+def claim_expire_payout_failed(claim_id: int, today: dt.date | None = None) -> bool:
+    """Expire one `payout_failed` claim past its deadline for new bank details; the money is released."""
+    today = today or timezone.localdate()
+    program_id = Claim.objects.filter(pk=claim_id).values_list("program_id", flat=True).first()
+    if program_id is None:
+        return False
+    with transaction.atomic():
+        program = program_lock(program_id)
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        deadline = payout_fix_deadline(claim) if claim.status == S.PAYOUT_FAILED else None
+        if deadline is None or deadline >= today:
+            return False  # new details given, retried or paid meanwhile: idempotent
+        claim_transition(
+            claim,
+            S.EXPIRED,
+            program=program,
+            actor_label="system",
+            reason_code="payout_fix_expired",
+            reason=_("补贴发放失败后未在期限（%(d)s）内提供新的银行账户，申请已过期")
+            % {"d": deadline.isoformat()},
+        )
+        promoted = waitlist_promote(program)
+        audit_log(
+            "claim_payout_fix_expired",
+            claim=claim,
+            actor_label="system",
+            deadline=deadline.isoformat(),
+            promoted=[c.claim_number for c in promoted],
+        )
+    return True
+
+
+def payout_failed_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
+    done = 0
+    for claim_id in payout_failed_overdue_ids(today, limit):
+        try:
+            done += claim_expire_payout_failed(claim_id, today)
+        except Exception:  # retried on the next run
+            log.exception("could not expire payout-failed claim id %s", claim_id)
     return done
 
 

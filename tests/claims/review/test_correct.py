@@ -240,7 +240,7 @@ def test_expiry_withdraws_overdue_returned_claims_and_promotes(reviewer):
     claim.refresh_from_db()
     waiting.refresh_from_db()
     fresh.refresh_from_db()
-    assert claim.status == "withdrawn" and waiting.status == "under_review" and fresh.status == "returned"
+    assert claim.status == "expired" and waiting.status == "under_review" and fresh.status == "returned"
     event = ClaimEvent.objects.filter(claim=claim).last()
     assert event.reason_code == "correction_expired" and event.actor_label == "system"
     assert AuditLog.objects.filter(action="claim_correction_expired", claim=claim).exists()
