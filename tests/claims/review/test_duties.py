@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.accounts.roles import user_roles
+from claims.intake.services import claim_submit
 from claims.models import AuditLog, Claim
 from conftest import token_client
 from tests.factories import claim_payload, document_files, make_staff, submit_claim
@@ -151,3 +152,28 @@ def test_create_staff_clerk():
     call_command("create_staff", "clerk9", "--role", "clerk", "--password", "a-long-pass-word-9", stdout=out)
     assert "clerk" in out.getvalue()
     assert user_roles(get_user_model().objects.get(username="clerk9")) == {"clerk"}
+
+
+def test_the_buyer_reads_the_rejection_reason_first_in_the_status_box(program, reviewer):
+    payload = claim_payload(program.code)
+    claim = claim_submit(program.code, payload, document_files()).claim
+    api = token_client(reviewer)
+    _open(api, claim)
+    r = api.post(f"{STAFF}{claim.claim_number}/reject/", {"reason_code": "buyer_mismatch"}, format="json")
+    assert r.status_code == 200
+    buyer = Client()
+    r = buyer.post(
+        reverse("web:lookup"),
+        {"claim_number": claim.claim_number, "id_number": payload["id_number"]},
+        follow=True,
+    )
+    html = r.content.decode()
+    assert r.status_code == 200 and 'id="status-reason"' in html
+    assert html.index('id="status-reason"') < html.index("办理记录")
+    assert "申请人与购车发票上的购买方不一致" in html[html.index('id="status-reason"') :][:300]
+    lookup = Client().post(
+        "/api/v1/claims/lookup/",
+        {"claim_number": claim.claim_number, "id_number": payload["id_number"]},
+        content_type="application/json",
+    )
+    assert lookup.json()["status_reason"] == "申请人与购车发票上的购买方不一致"
