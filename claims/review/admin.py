@@ -41,6 +41,7 @@ from claims.vocabulary import (
     CheckResult,
     field_label,
 )
+from ocr.labels import FIELD_LABELS, confidence_words
 
 # --- Claims ------------------------------------------------------------------------------------------------------
 
@@ -261,10 +262,14 @@ class ClaimAdmin(RoleAdmin):
             }
             for name in DECLARED_FIELD_NAMES
         ]
+        for row in comparison:
+            row["field_label"] = FIELD_LABELS.get(row["ocr_field"], row["ocr_field"])
+            row["declared_label"] = field_label(row["declared_field"])
+            row["confidence_label"] = confidence_words(row["read"], row["confident"])
         documents = []
-        # The invoice first (it carries most of what is checked), then the others in the vocabulary's order.
+        # the invoice first: the amount it carries is what the claim is about
         order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
-        for doc in sorted(data["documents"], key=lambda d: order.get(d["kind"], len(order))):
+        for doc in sorted(data["documents"], key=lambda d: (order.get(d["kind"], len(order)), d["id"])):
             readings = [r for r in comparison if r["kind"] == doc["kind"]]
             ocr = data["ocr"].get(doc["kind"])
             documents.append(
@@ -274,6 +279,7 @@ class ClaimAdmin(RoleAdmin):
                     "ocr_pending": ocr is None,
                     "ocr_problem": ocr.get("detail") if isinstance(ocr, dict) and "status" in ocr else "",
                     "is_pdf": doc["content_type"] == "application/pdf",
+                    "is_image": doc["content_type"].startswith("image/"),
                 }
             )
         checks = [
