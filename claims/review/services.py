@@ -31,7 +31,7 @@ from claims.intake.services import (
     claim_submit,
     documents_stored,
 )
-from claims.intake.transitions import claim_transition, ledger_move
+from claims.intake.transitions import ALLOWED, TransitionNotAllowed, claim_transition, ledger_move
 from claims.models import AuditLog, Claim, LedgerEntry
 from claims.money import money_str
 from claims.payouts.services import payout_enqueue_for_claim
@@ -130,7 +130,9 @@ def claim_opened_since_last_change(claim: Claim, actor) -> bool:
     return views.exists()
 
 
-def _require_opened(claim: Claim, actor) -> None:
+def _require_opened(claim: Claim, actor, to_status: str) -> None:
+    if to_status not in ALLOWED[claim.status]:  # a move that is not allowed says so first
+        raise TransitionNotAllowed(claim, to_status)
     if not claim_opened_since_last_change(claim, actor):
         raise Conflict(
             "claim_not_opened", _("请先打开该申请的审核页面，核对材料后再作出决定（不能未经查看直接审核）")
@@ -166,7 +168,7 @@ def claim_approve(claim_number: str, *, actor, note: str = "", request=None) -> 
     with transaction.atomic():
         claim = _locked_claim(claim_number)
         _require_not_entered_by(claim, actor)
-        _require_opened(claim, actor)
+        _require_opened(claim, actor, S.APPROVED)
         now = timezone.now()
         claim.decided_at, claim.decided_by = now, actor
         claim_transition(
@@ -202,7 +204,7 @@ def claim_reject(
         program = program_lock(program_id)
         claim = _locked_claim(claim_number)
         _require_not_entered_by(claim, actor)
-        _require_opened(claim, actor)
+        _require_opened(claim, actor, S.REJECTED)
         claim.decided_at, claim.decided_by = timezone.now(), actor
         claim.reject_reason = text
         claim_transition(

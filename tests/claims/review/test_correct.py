@@ -213,19 +213,10 @@ def test_correcting_the_account_holder_is_checked_against_the_applicant(client, 
     assert claim.bank_account == new_account and claim.bank_account_masked.endswith(new_account[-4:])
 
 
-def test_return_without_named_items_allows_any_correction(client, program, reviewer):
-    claim, payload = _submit(program)
-    _return(claim, reviewer)
-    r = _correct(client, claim, payload, {"pos_amount": "35000.00"}, {"pos_slip": _png("pos_slip")})
-    assert r.status_code == 200, r.json()
-    r2 = _correct(client, claim, payload, {"pos_amount": "35000.00"})
-    assert r2.status_code == 409  # no longer returned
-
-
 # --- Expiry -----------------------------------------------------------------------------------------------------
 
 
-def test_expiry_withdraws_overdue_returned_claims_and_promotes(reviewer):
+def test_expiry_expires_overdue_returned_claims_and_promotes(reviewer):
     program = make_program("expire", budget="6000.00")
     claim, _payload = _submit(program)
     waiting, _ = _submit(program)
