@@ -270,10 +270,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Every periodic task in one place. Each is a sweep over what the database says is due, so a missed or doubled
 # run changes nothing.
 CELERY_BEAT_SCHEDULE = {
-    # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
+    # Returned claims not corrected by their deadline expire (the deadline is a date: hourly is plenty).
     "claims-expire-returned": {"task": "claims.review.expire_returned", "schedule": crontab(minute=5)},
     # Payout-failed claims without new bank details within payout_fix_days expire (money released).
-    "claims-expire-payout-failed": {"task": "claims.review.expire_payout_failed", "schedule": crontab(minute=7)},
+    "claims-expire-payout-failed": {
+        "task": "claims.review.expire_payout_failed",
+        "schedule": crontab(minute=7),
+    },
     # Programs past the end of their claim window close; their waitlisted claims become unfunded.
     "programs-close-due": {"task": "claims.programs.close_due", "schedule": crontab(minute=10)},
     # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
