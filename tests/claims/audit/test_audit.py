@@ -38,7 +38,9 @@ def test_decisions_write_audit_rows_with_who_what_when_where(program, reviewer):
     api.post(
         f"/api/v1/staff/claims/{c.claim_number}/return/", {"reason": "r", "fields": ["vin"]}, format="json"
     )
-    rows = {row.action: row for row in AuditLog.objects.filter(claim__in=[a, b, c])}
+    rows = {
+        row.action: row for row in AuditLog.objects.filter(claim__in=[a, b, c]).exclude(action="pii_view")
+    }
     assert set(rows) == {"claim_approved", "claim_rejected", "claim_returned"}
     approved = rows["claim_approved"]
     assert approved.actor == reviewer and approved.actor_label == "reviewer1"
