@@ -310,8 +310,15 @@ PAYOUT_SWEEP_SECONDS = float(os.environ.get("PAYOUT_SWEEP_SECONDS", "300"))
 # A gateway payout left pending or without a known outcome this long is sent or asked about again by the sweep.
 PAYOUT_STALE_SECONDS = float(os.environ.get("PAYOUT_STALE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
-    # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
+    # Returned claims not corrected by their deadline expire (the deadline is a date: hourly is plenty).
     "claims-expire-returned": {"task": "claims.review.expire_returned", "schedule": crontab(minute=5)},
+    # Payout-failed claims without new bank details within payout_fix_days expire (money released).
+    "claims-expire-payout-failed": {
+        "task": "claims.review.expire_payout_failed",
+        "schedule": crontab(minute=7),
+    },
+    # Programs past the end of their claim window close; their waitlisted claims become unfunded.
+    "programs-close-due": {"task": "claims.programs.close_due", "schedule": crontab(minute=10)},
     # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
     "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": PAYOUT_SWEEP_SECONDS},
     # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.

@@ -165,3 +165,10 @@ def make_staff(username: str, role: str, password: str = "pass-word-123"):
     from claims.accounts.services import staff_create
 
     return staff_create(username, role, password)
+
+
+def open_claim(user, claim) -> None:
+    """A reviewer opens the claim's staff detail, as one must before deciding it (the audited display)."""
+    from claims.review.pii import claim_staff_view
+
+    claim_staff_view(claim.claim_number, user=user, document_url=lambda d: "")

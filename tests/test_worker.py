@@ -12,7 +12,7 @@ from claims.review.services import claim_approve
 from conftest import token_client, wait_for
 from docgen import LAYOUTS, generate
 from docgen import ofd as make_ofd
-from tests.factories import claim_payload, document_files, make_program, make_staff
+from tests.factories import claim_payload, document_files, make_program, make_staff, open_claim
 
 
 @pytest.fixture
@@ -89,6 +89,7 @@ def test_approval_creates_the_payout_through_the_worker(celery_worker_process):
     from tests.factories import submit_claim
 
     claim = submit_claim(program)
+    open_claim(reviewer, claim)
     claim_approve(claim.claim_number, actor=reviewer, note="ok")
     payout = wait_for(lambda: Payout.objects.filter(claim=claim).first(), timeout=60)
     assert payout.amount == claim.subsidy_amount

@@ -35,7 +35,28 @@ def claim_returned_info(claim: Claim) -> dict[str, Any]:
     }
 
 
+# Statuses whose reason the applicant must read first: why the claim stopped, or what to do now.
+STATUSES_WITH_REASON = (
+    ClaimStatus.RETURNED,
+    ClaimStatus.REJECTED,
+    ClaimStatus.EXPIRED,
+    ClaimStatus.UNFUNDED,
+    ClaimStatus.PAYOUT_FAILED,
+)
+
+
+def claim_status_reason(claim: Claim, events: list[dict[str, Any]]) -> str:
+    """The reason given to the applicant for the claim's current status ("" when it has none to show)."""
+    if claim.status not in STATUSES_WITH_REASON:
+        return ""
+    for event in reversed(events):
+        if event["status"] == claim.status:
+            return event["reason"]
+    return ""
+
+
 def claim_for_applicant_view(claim: Claim) -> dict[str, Any]:
+    events = claim_public_events(claim)
     data: dict[str, Any] = {
         "claim_number": claim.claim_number,
         "program": claim.program.code,
@@ -44,7 +65,8 @@ def claim_for_applicant_view(claim: Claim) -> dict[str, Any]:
         "subsidy_amount": money_str(claim.subsidy_amount),
         "queue_position": claim_queue_position(claim),
         "submitted_at": claim.submitted_at.isoformat(),
-        "events": claim_public_events(claim),
+        "events": events,
+        "status_reason": claim_status_reason(claim, events),
     }
     if claim.status == ClaimStatus.RETURNED:
         data["returned"] = claim_returned_info(claim)

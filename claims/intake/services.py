@@ -40,7 +40,7 @@ from claims.intake.models import Channel, ClaimStatus
 from claims.intake.transitions import claim_transition
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
 from claims.money import money_str, parse_money
-from claims.programs.budget import budget_can_reserve, program_lock
+from claims.programs.budget import budget_can_reserve, program_lock, waitlist_has_room
 from claims.programs.selectors import claim_queue_position
 from claims.programs.services import subsidy_quote
 from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS, OPTIONAL_FIELDS, FuelType
@@ -243,6 +243,8 @@ def program_get_open(code: str, today: dt.date | None = None) -> Program:
     if program is None:
         raise NotFound("program_not_found", _("补贴项目不存在"))
     today = today or timezone.localdate()
+    if program.closed_at is not None:
+        raise Conflict("program_not_open", _("本次补贴活动已结束，不再受理申请"))
     if not program.claim_window_start <= today <= program.claim_window_end:
         raise Conflict(
             "program_not_open",
@@ -435,7 +437,7 @@ def claim_submit(
         assert amount is not None
         if budget_can_reserve(program, amount):
             status = ClaimStatus.UNDER_REVIEW
-        elif program.waitlist_enabled:
+        elif waitlist_has_room(program):
             status = ClaimStatus.WAITLISTED
         else:
             raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))

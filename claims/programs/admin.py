@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.accounts.admin import RoleAdmin
@@ -10,10 +13,11 @@ from claims.accounts.roles import AUDITOR, FINANCE
 from claims.models import LedgerEntry, Program
 from claims.money import money_display
 from claims.reports.admin import ReportsAdminMixin
+from claims.reports.settlement_admin import SettlementAdminMixin
 
 
 @admin.register(Program)
-class ProgramAdmin(ReportsAdminMixin, RoleAdmin):
+class ProgramAdmin(SettlementAdminMixin, ReportsAdminMixin, RoleAdmin):
     list_display = (
         "code",
         "name",
@@ -22,7 +26,14 @@ class ProgramAdmin(ReportsAdminMixin, RoleAdmin):
         "paid",
         "available_display",
         "claim_window_end",
+        "settlement_link",
     )
+
+    @admin.display(description=gettext_lazy("结算报表"))
+    def settlement_link(self, obj: Program):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:claims_program_settlement", args=[obj.code]), _("查看")
+        )
 
     @admin.display(description=gettext_lazy("可用余额"))
     def available_display(self, obj: Program):

@@ -29,9 +29,26 @@ def budget_can_reserve(program: Program, amount: Decimal) -> bool:
     return amount <= program.available and not budget_has_waitlist(program)
 
 
+def waitlist_has_room(program: Program, waiting: int | None = None) -> bool:
+    """Whether one more claim may join the waitlist: enabled, and below `waitlist_max_length` when capped."""
+    if not program.waitlist_enabled:
+        return False
+    if program.waitlist_max_length is None:
+        return True
+    if waiting is None:
+        waiting = Claim.objects.filter(program=program, status=ClaimStatus.WAITLISTED).count()
+    return waiting < program.waitlist_max_length
+
+
 def waitlist_promote(program: Program) -> list[Claim]:
-    """Promote waitlisted claims in arrival order while the first of them fits. Caller holds the program lock."""
+    """Promote waitlisted claims in arrival order while the first of them fits. Caller holds the program lock.
+
+    A closed program promotes nobody: its waitlist became `unfunded` when it closed, and money released
+    afterwards stays unspent.
+    """
     promoted: list[Claim] = []
+    if program.closed_at is not None:
+        return promoted
     while True:
         batch = list(
             Claim.objects.select_for_update()

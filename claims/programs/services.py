@@ -18,7 +18,7 @@ from claims.intake.models import ClaimStatus
 from claims.intake.validators import credit_code_ok
 from claims.models import Claim, Dealer, LedgerEntry, Program, Tier
 from claims.money import ZERO, parse_money
-from claims.programs.budget import waitlist_promote
+from claims.programs.budget import waitlist_has_room, waitlist_promote
 from claims.vocabulary import FuelType
 
 FUEL_TYPES: tuple[str, ...] = tuple(FuelType.values)
@@ -392,14 +392,16 @@ def subsidy_quote(tiers: list[Tier], invoice_amount: Decimal, fuel_type: str) ->
 
 
 def program_status(program: Program, waitlist_length: int, today: dt.date | None = None) -> str:
+    """`upcoming`, `open`, `exhausted` (money all reserved or paid, or claims already waiting: a new claim joins
+    the waitlist), `full` (and no waitlist place left: a new claim is refused) or `closed`."""
     today = today or timezone.localdate()
+    if program.closed_at is not None or today > program.claim_window_end:
+        return "closed"
     if today < program.claim_window_start:
         return "upcoming"
-    if today > program.claim_window_end:
-        return "closed"
     smallest = min((min(t.fuel_amount, t.nev_amount) for t in program.tiers.all()), default=ZERO)
     if waitlist_length > 0 or program.available < max(smallest, Decimal("0.01")):
-        return "exhausted"
+        return "exhausted" if waitlist_has_room(program, waitlist_length) else "full"
     return "open"
 
 

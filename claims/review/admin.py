@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.accounts.admin import RoleAdmin
-from claims.accounts.roles import CLAIM_READERS, REVIEWER, has_role
+from claims.accounts.roles import CLAIM_READERS, CLERK, REVIEWER, has_role
 from claims.errors import ServiceError
 from claims.intake.models import ClaimStatus, DocumentKind
 from claims.models import Claim, ClaimCheck, Program, Tier
@@ -123,7 +123,8 @@ class ClaimAdmin(RoleAdmin):
     search_fields = ("claim_number",)  # replaced by get_search_results: exact matches and keyed hashes only
     search_help_text = gettext_lazy("按申请编号、车架号、车牌号、身份证号、手机号或银行卡号精确查找")
     ordering = ("program", "seq")
-    actions = ["approve_selected"]
+    # No bulk decisions: each claim is decided on its own review page, by a reviewer who opened it.
+    actions = None
     change_form_template = "claims/admin/claim_review.html"
 
     def get_queryset(self, request):
@@ -177,18 +178,6 @@ class ClaimAdmin(RoleAdmin):
         days = (timezone.localdate() - timezone.localtime(obj.submitted_at).date()).days
         return _("%(d)s 天") % {"d": days}
 
-    # Bulk action --------------------------------------------------------------------------------------------
-    @admin.action(description=gettext_lazy("审核通过所选申请"), permissions=["review"])
-    def approve_selected(self, request, queryset):
-        numbers = list(queryset.values_list("claim_number", flat=True)[:500])
-        result = review.claims_approve_bulk(numbers, actor=request.user, request=request)
-        if result.done:
-            self.message_user(
-                request, _("已审核通过 %(n)s 件申请") % {"n": len(result.done)}, messages.SUCCESS
-            )
-        for number, message in result.failed:
-            self.message_user(request, f"{number}：{message}", messages.ERROR)
-
     # Extra pages --------------------------------------------------------------------------------------------
     def get_urls(self):
         extra = [
@@ -212,7 +201,7 @@ class ClaimAdmin(RoleAdmin):
         return TemplateResponse(request, "claims/admin/dashboard.html", context)
 
     def counter_view(self, request):
-        if not has_role(request.user, REVIEWER):
+        if not has_role(request.user, REVIEWER, CLERK):
             raise PermissionDenied
         form = CounterIntakeForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -312,7 +301,10 @@ class ClaimAdmin(RoleAdmin):
             "declared_rows": declared_rows,
             "documents": documents,
             "checks": checks,
-            "can_decide": has_role(request.user, REVIEWER) and claim.status == ClaimStatus.UNDER_REVIEW,
+            "can_decide": has_role(request.user, REVIEWER)
+            and claim.status == ClaimStatus.UNDER_REVIEW
+            and claim.taken_by_id != request.user.pk,
+            "entered_by_me": claim.taken_by_id is not None and claim.taken_by_id == request.user.pk,
             "return_reasons": review.reason_choices("return"),
             "reject_reasons": review.reason_choices("reject"),
             "returnable_fields": [(n, field_label(n)) for n in review.RETURNABLE_FIELDS],

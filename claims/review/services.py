@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.accounts.roles import REVIEWER, has_role
+from claims.accounts.roles import CLERK, REVIEWER, has_role
 from claims.audit.services import audit_log
 from claims.errors import Conflict, FieldError, Forbidden, NotFound, ServiceError, ValidationFailed
 from claims.intake.applicant import claim_for_applicant
@@ -31,8 +31,8 @@ from claims.intake.services import (
     claim_submit,
     documents_stored,
 )
-from claims.intake.transitions import claim_transition, ledger_move
-from claims.models import Claim, LedgerEntry
+from claims.intake.transitions import ALLOWED, TransitionNotAllowed, claim_transition, ledger_move
+from claims.models import AuditLog, Claim, LedgerEntry
 from claims.money import money_str
 from claims.payouts.services import payout_enqueue_for_claim
 from claims.programs.budget import budget_can_reserve, program_lock, waitlist_promote
@@ -46,6 +46,9 @@ from claims.vocabulary import (
 )
 
 log = logging.getLogger(__name__)
+
+# The audit action written when a reviewer is shown a claim's review page or staff detail (see review/pii.py).
+OPENED_ACTION = "pii_view"
 
 S = ClaimStatus
 
@@ -107,6 +110,35 @@ def _require_reviewer(actor) -> None:
         raise Forbidden("permission_denied", _("只有审核员可以审核申请"))
 
 
+def _require_not_entered_by(claim: Claim, actor) -> None:
+    """Separation of duties: whoever entered a claim at the counter never decides it."""
+    if claim.taken_by_id is not None and claim.taken_by_id == getattr(actor, "pk", None):
+        raise Forbidden(
+            "same_person", _("您是该申请的窗口受理人，不能审核自己受理的申请，请由其他审核员审核")
+        )
+
+
+def claim_opened_since_last_change(claim: Claim, actor) -> bool:
+    """Whether `actor` opened the claim (its review page or staff detail) since its last status change.
+
+    Opening is recorded by the audited display of the claim's personal data to a reviewer (`pii_view`).
+    """
+    last = claim.events.order_by("-id").values_list("created_at", flat=True).first()
+    views = AuditLog.objects.filter(claim=claim, actor_id=getattr(actor, "pk", None), action=OPENED_ACTION)
+    if last is not None:
+        views = views.filter(created_at__gte=last)
+    return views.exists()
+
+
+def _require_opened(claim: Claim, actor, to_status: str) -> None:
+    if to_status not in ALLOWED[claim.status]:  # a move that is not allowed says so first
+        raise TransitionNotAllowed(claim, to_status)
+    if not claim_opened_since_last_change(claim, actor):
+        raise Conflict(
+            "claim_not_opened", _("请先打开该申请的审核页面，核对材料后再作出决定（不能未经查看直接审核）")
+        )
+
+
 def _locked_claim(claim_number: str) -> Claim:
     claim = (
         Claim.objects.select_for_update().filter(claim_number=(claim_number or "").strip().upper()).first()
@@ -135,6 +167,8 @@ def claim_approve(claim_number: str, *, actor, note: str = "", request=None) -> 
     _require_reviewer(actor)
     with transaction.atomic():
         claim = _locked_claim(claim_number)
+        _require_not_entered_by(claim, actor)
+        _require_opened(claim, actor, S.APPROVED)
         now = timezone.now()
         claim.decided_at, claim.decided_by = now, actor
         claim_transition(
@@ -169,6 +203,8 @@ def claim_reject(
     with transaction.atomic():
         program = program_lock(program_id)
         claim = _locked_claim(claim_number)
+        _require_not_entered_by(claim, actor)
+        _require_opened(claim, actor, S.REJECTED)
         claim.decided_at, claim.decided_by = timezone.now(), actor
         claim.reject_reason = text
         claim_transition(
@@ -208,15 +244,21 @@ def claim_return(
 ) -> Claim:
     """under_review -> returned for correction by `today + program.correction_days`; the money stays reserved.
 
-    `fields` / `documents` name what the applicant may change; when both are empty, any declared value (except
-    the ID number) and any document may be corrected.
+    `fields` / `documents` name what the applicant may change; at least one of them must be named.
     """
     _require_reviewer(actor)
     code, text = _reason_text(RETURN_REASONS, reason_code, reason)
     field_names = _names(fields, RETURNABLE_FIELDS, "fields")
     document_names = _names(documents, RETURNABLE_DOCUMENTS, "documents")
+    if not field_names and not document_names:
+        raise ServiceError(
+            "return_items_required",
+            _("请至少选择一项需要申请人更正的信息或重新上传的材料"),
+            fields={"fields": [FieldError("return_items_required", _("请至少选择一项"), "fields")]},
+        )
     with transaction.atomic():
         claim = _locked_claim(claim_number)
+        _require_not_entered_by(claim, actor)
         deadline = timezone.localdate() + dt.timedelta(days=claim.program.correction_days)
         claim.decided_at, claim.decided_by = timezone.now(), actor
         claim.return_reason_code, claim.return_reason = code, text
@@ -443,7 +485,7 @@ def returned_overdue_ids(today: dt.date | None = None, limit: int = 500) -> list
 
 
 def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
-    """Withdraw one returned claim whose correction deadline has passed; False when there is nothing to do."""
+    """Expire one returned claim whose correction deadline has passed; False when there is nothing to do."""
     today = today or timezone.localdate()
     program_id = Claim.objects.filter(pk=claim_id).values_list("program_id", flat=True).first()
     if program_id is None:
@@ -459,11 +501,11 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
             return False  # corrected, decided or extended meanwhile: idempotent
         claim_transition(
             claim,
-            S.WITHDRAWN,
+            S.EXPIRED,
             program=program,
             actor_label="system",
             reason_code="correction_expired",
-            reason=_("未在补正期限（%(d)s）内补正，申请已自动撤回")
+            reason=_("未在补正期限（%(d)s）内补正，申请已过期")
             % {"d": claim.correction_deadline.isoformat()},
         )
         promoted = waitlist_promote(program)
@@ -478,7 +520,7 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
 
 
 def returned_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
-    """Withdraw up to `limit` overdue returned claims, each in its own transaction. The number withdrawn."""
+    """Expire up to `limit` overdue returned claims, each in its own transaction. The number expired."""
     done = 0
     for claim_id in returned_overdue_ids(today, limit):
         try:
@@ -488,14 +530,89 @@ def returned_expire_overdue(today: dt.date | None = None, limit: int = 500) -> i
     return done
 
 
+# --- Expiry of failed payouts without new bank details -------------------------------------------------------
+
+
+def payout_fix_deadline(claim: Claim) -> dt.date | None:
+    """The last day a `payout_failed` claim may get new bank details: its latest failure + `payout_fix_days`."""
+    failed_at = (
+        claim.events.filter(to_status=S.PAYOUT_FAILED)
+        .order_by("-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if failed_at is None:
+        return None
+    return timezone.localdate(failed_at) + dt.timedelta(days=claim.program.payout_fix_days)
+
+
+def payout_failed_overdue_ids(today: dt.date | None = None, limit: int = 500) -> list[int]:
+    today = today or timezone.localdate()
+    overdue: list[int] = []
+    claims = Claim.objects.filter(status=S.PAYOUT_FAILED).select_related("program").order_by("id")
+    for claim in claims.iterator(chunk_size=500):
+        deadline = payout_fix_deadline(claim)
+        if deadline is not None and deadline < today:
+            overdue.append(claim.pk)
+            if len(overdue) >= limit:
+                break
+    return overdue
+
+
+def claim_expire_payout_failed(claim_id: int, today: dt.date | None = None) -> bool:
+    """Expire one `payout_failed` claim past its deadline for new bank details; the money is released."""
+    today = today or timezone.localdate()
+    program_id = Claim.objects.filter(pk=claim_id).values_list("program_id", flat=True).first()
+    if program_id is None:
+        return False
+    with transaction.atomic():
+        program = program_lock(program_id)
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        deadline = payout_fix_deadline(claim) if claim.status == S.PAYOUT_FAILED else None
+        if deadline is None or deadline >= today:
+            return False  # new details given, retried or paid meanwhile: idempotent
+        claim_transition(
+            claim,
+            S.EXPIRED,
+            program=program,
+            actor_label="system",
+            reason_code="payout_fix_expired",
+            reason=_("补贴发放失败后未在期限（%(d)s）内提供新的银行账户，申请已过期")
+            % {"d": deadline.isoformat()},
+        )
+        promoted = waitlist_promote(program)
+        audit_log(
+            "claim_payout_fix_expired",
+            claim=claim,
+            actor_label="system",
+            deadline=deadline.isoformat(),
+            promoted=[c.claim_number for c in promoted],
+        )
+    return True
+
+
+def payout_failed_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
+    done = 0
+    for claim_id in payout_failed_overdue_ids(today, limit):
+        try:
+            done += claim_expire_payout_failed(claim_id, today)
+        except Exception:  # retried on the next run
+            log.exception("could not expire payout-failed claim id %s", claim_id)
+    return done
+
+
 # --- Counter intake ------------------------------------------------------------------------------------------
 
 
 def counter_intake(
     program_code: str, raw: Mapping[str, Any], files: Mapping[str, Any], *, clerk, request=None
 ) -> SubmitResult:
-    """A claim entered at the counter for a walk-in applicant: same validation and queue as online."""
-    _require_reviewer(clerk)
+    """A claim entered at the counter for a walk-in applicant: same validation and queue as online.
+
+    Counter clerks and reviewers may enter claims; the person who entered one never decides it.
+    """
+    if not has_role(clerk, CLERK, REVIEWER):
+        raise Forbidden("permission_denied", _("只有窗口受理员或审核员可以办理窗口受理"))
     result = claim_submit(program_code, raw, files, channel=Channel.COUNTER, taken_by=clerk)
     if result.claim is not None:
         audit_log(

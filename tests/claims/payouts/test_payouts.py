@@ -16,7 +16,7 @@ from claims.models import AuditLog, Payout, PayoutBatch
 from claims.payouts.services import claims_without_payout, payout_create_for_claim, payouts_sweep
 from conftest import token_client
 from tests.claims.payouts.payout_helpers import approve, approved_claims, assert_budget_clean, payout_of
-from tests.factories import submit_claim
+from tests.factories import open_claim, submit_claim
 
 
 def test_approval_creates_one_payout_instruction(program):
@@ -37,6 +37,7 @@ def test_review_service_approval_queues_the_payout(program, reviewer, django_cap
     from claims.review.services import claim_approve
 
     claim = submit_claim(program)
+    open_claim(reviewer, claim)
     with django_capture_on_commit_callbacks(execute=True):
         claim_approve(claim.claim_number, actor=reviewer, note="ok")
     assert payout_of(claim).status == "pending"

@@ -213,19 +213,10 @@ def test_correcting_the_account_holder_is_checked_against_the_applicant(client, 
     assert claim.bank_account == new_account and claim.bank_account_masked.endswith(new_account[-4:])
 
 
-def test_return_without_named_items_allows_any_correction(client, program, reviewer):
-    claim, payload = _submit(program)
-    _return(claim, reviewer)
-    r = _correct(client, claim, payload, {"pos_amount": "35000.00"}, {"pos_slip": _png("pos_slip")})
-    assert r.status_code == 200, r.json()
-    r2 = _correct(client, claim, payload, {"pos_amount": "35000.00"})
-    assert r2.status_code == 409  # no longer returned
-
-
 # --- Expiry -----------------------------------------------------------------------------------------------------
 
 
-def test_expiry_withdraws_overdue_returned_claims_and_promotes(reviewer):
+def test_expiry_expires_overdue_returned_claims_and_promotes(reviewer):
     program = make_program("expire", budget="6000.00")
     claim, _payload = _submit(program)
     waiting, _ = _submit(program)
@@ -240,7 +231,7 @@ def test_expiry_withdraws_overdue_returned_claims_and_promotes(reviewer):
     claim.refresh_from_db()
     waiting.refresh_from_db()
     fresh.refresh_from_db()
-    assert claim.status == "withdrawn" and waiting.status == "under_review" and fresh.status == "returned"
+    assert claim.status == "expired" and waiting.status == "under_review" and fresh.status == "returned"
     event = ClaimEvent.objects.filter(claim=claim).last()
     assert event.reason_code == "correction_expired" and event.actor_label == "system"
     assert AuditLog.objects.filter(action="claim_correction_expired", claim=claim).exists()

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from claims.models import AuditLog, Claim, ClaimEvent, LedgerEntry
 from claims.programs.budget import budget_recompute
 from conftest import token_client
-from tests.factories import make_program, make_staff, submit_claim
+from tests.factories import make_program, make_staff, open_claim, submit_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,12 @@ def _call(client, action: str, claim: Claim):
         return client.get(f"/api/v1/staff/documents/{claim.documents.first().pk}/")
     if action == "reasons":
         return client.get("/api/v1/staff/reasons/")
-    body = {"approve": {"note": "ok"}, "reject": {"reason": "发票不符"}, "return": {"reason": "照片不清"}}[
-        action
-    ]
+    body = {
+        "approve": {"note": "ok"},
+        "reject": {"reason": "发票不符"},
+        "return": {"reason": "照片不清", "documents": ["invoice"]},
+    }[action]
+    client.get(f"{STAFF}{n}/")  # a reviewer decides only a claim they opened
     return client.post(f"{STAFF}{n}/{action}/", body, format="json")
 
 
@@ -119,6 +122,7 @@ def test_bad_token_is_401(claim):
 
 def test_approve_records_decision_event_and_audit(program, reviewer):
     claim = submit_claim(program)
+    open_claim(reviewer, claim)
     r = token_client(reviewer).post(
         f"{STAFF}{claim.claim_number}/approve/", {"note": "材料齐全"}, format="json"
     )
@@ -141,6 +145,7 @@ def test_approve_queues_payout_after_commit(
         "claims.review.services.payout_enqueue_for_claim", lambda claim_id: calls.append(claim_id)
     )
     claim = submit_claim(program)
+    open_claim(reviewer, claim)
     with django_capture_on_commit_callbacks(execute=True):
         r = token_client(reviewer).post(f"{STAFF}{claim.claim_number}/approve/", {}, format="json")
     assert r.status_code == 200
@@ -152,6 +157,7 @@ def test_reject_releases_money_and_promotes_waitlist(reviewer):
     first = submit_claim(program)
     waiting = submit_claim(program)
     assert waiting.status == "waitlisted"
+    open_claim(reviewer, first)
     r = token_client(reviewer).post(
         f"{STAFF}{first.claim_number}/reject/",
         {"reason_code": "buyer_mismatch", "reason": "发票购买方为他人"},
@@ -240,6 +246,7 @@ def test_return_refusals_write_nothing(claim, reviewer, body, code):
 
 
 def test_reject_with_standard_code_given_as_reason(claim, reviewer):
+    open_claim(reviewer, claim)
     r = token_client(reviewer).post(
         f"{STAFF}{claim.claim_number}/reject/", {"reason": "invoice_invalid"}, format="json"
     )
