@@ -7,6 +7,7 @@ import pytest
 def _isolated_documents(settings, tmp_path):
     settings.DOCUMENTS_DIR = tmp_path / "documents"
     settings.EXPORTS_DIR = tmp_path / "exports"
+    settings.SMS_OUTBOX_FILE = tmp_path / "outbox" / "sms.jsonl"
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +101,7 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
     # The worker reads documents where its settings put them: the data folder, not this test's tmp_path.
     settings.DOCUMENTS_DIR = settings.DATA_DIR / "documents"
     settings.EXPORTS_DIR = settings.DATA_DIR / "exports"
+    settings.SMS_OUTBOX_FILE = settings.DATA_DIR / "outbox" / "sms.jsonl"
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"

@@ -1,5 +1,6 @@
 """Every model of the claims app, imported here so Django finds them; each lives in its domain package."""
 
+from claims.appeals.models import Appeal, AppealDecision
 from claims.audit.models import AuditLog
 from claims.checks.models import DocumentReading, ReadingStatus
 from claims.intake.models import (
@@ -13,6 +14,7 @@ from claims.intake.models import (
     FuelType,
     IdempotencyRecord,
 )
+from claims.notifications.models import Notification, NotificationStatus
 from claims.payouts.models import (
     Payout,
     PayoutBatch,
@@ -25,6 +27,8 @@ from claims.programs.models import Dealer, LedgerEntry, Program, Tier
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "Appeal",
+    "AppealDecision",
     "AuditLog",
     "Claim",
     "ClaimCheck",
@@ -37,6 +41,8 @@ __all__ = [
     "FuelType",
     "IdempotencyRecord",
     "LedgerEntry",
+    "Notification",
+    "NotificationStatus",
     "Payout",
     "PayoutBatch",
     "PayoutBatchEvent",
