@@ -118,7 +118,11 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
         "OMP_THREAD_LIMIT": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    log = open(settings.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
+    log_path = settings.DATA_DIR / "worker.log"
+    start = (
+        log_path.stat().st_size if log_path.exists() else 0
+    )  # an earlier worker's "ready." is not this one's
+    log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -145,7 +149,7 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
                 raise RuntimeError(
                     f"worker exited early: {(settings.DATA_DIR / 'worker.log').read_text()[-2000:]}"
                 )
-            if b"ready." in (settings.DATA_DIR / "worker.log").read_bytes():
+            if b"ready." in log_path.read_bytes()[start:]:
                 break
             time.sleep(0.2)
         else:
