@@ -227,3 +227,29 @@ def claim_appeal_view(claim: Claim) -> dict[str, Any] | None:
         "decided_at": appeal.decided_at.isoformat() if appeal.decided_at else None,
         "note": appeal.note,
     }
+
+
+def appeal_staff_view(claim: Claim, user=None) -> dict[str, Any] | None:
+    """The appeal on the review page: what the applicant said, the rejection it is against, the outcome, and
+    whether `user` may decide it (a reviewer other than the one who rejected or entered the claim)."""
+    appeal = Appeal.objects.select_related("rejected_by", "decided_by").filter(claim=claim).first()
+    if appeal is None:
+        return None
+    pending = not appeal.decision and claim.status == S.APPEALED
+    same = user is not None and user.pk in (appeal.rejected_by_id, claim.taken_by_id)
+    return {
+        "reason": appeal.reason,
+        "documents": appeal.documents,
+        "submitted_at": appeal.submitted_at,
+        "rejected_at": appeal.rejected_at,
+        "rejected_by": appeal.rejected_by.get_username() if appeal.rejected_by else "",
+        "rejection_reason": appeal.rejection_reason,
+        "decision": appeal.decision,
+        "decision_display": str(AppealDecision(appeal.decision).label) if appeal.decision else "",
+        "decided_by": appeal.decided_by.get_username() if appeal.decided_by else "",
+        "decided_at": appeal.decided_at,
+        "note": appeal.note,
+        "pending": pending,
+        "same_person": same,
+        "can_decide": pending and not same and has_role(user, REVIEWER),
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from claims.appeals import services as appeal_services
@@ -178,3 +180,32 @@ def test_only_reviewers_decide_appeals(client, reviewers):
     claim = _submit(client, program)
     finance = token_client(make_staff("appeal-finance", "finance"))
     assert _decide(finance, claim["claim_number"], "upheld").status_code == 403
+
+
+def test_reviewers_decide_appeals_in_the_admin_review_page(client, reviewers):
+    program = make_program("appeal-admin")
+    first, second = reviewers
+    claim = _submit(client, program)
+    _reject(token_client(first), claim["claim_number"])
+    assert _appeal(client, claim).status_code == 200
+    pk = Claim.objects.get(claim_number=claim["claim_number"]).pk
+    url = reverse("admin:claims_claim_change", args=[pk])
+
+    rejecter = Client()
+    rejecter.force_login(first)
+    page = rejecter.get(url).content.decode()
+    assert (
+        "发票购买方信息已更正" in page
+        and 'id="appeal-same-person"' in page
+        and 'id="appeal-form"' not in page
+    )
+    rejecter.post(url, {"action": "appeal", "decision": "upheld"})
+    assert _status(claim["claim_number"]) == "appealed"  # refused: same_person
+
+    other = Client()
+    other.force_login(second)
+    assert 'id="appeal-form"' in other.get(url).content.decode()
+    r = other.post(url, {"action": "appeal", "decision": "upheld", "note": "核实无误"})
+    assert r.status_code == 302
+    assert _status(claim["claim_number"]) == "under_review"
+    assert "申诉成立" in other.get(url).content.decode()

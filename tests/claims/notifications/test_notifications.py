@@ -15,7 +15,14 @@ from claims.programs.services import ProgramFileError, program_parse
 from claims.review.services import claim_return
 from conftest import token_client
 from tests.claims.notifications.helpers import FlakyFileBackend, outbox_lines
-from tests.factories import claim_payload, document_files, make_program, make_staff, program_document
+from tests.factories import (
+    claim_payload,
+    document_files,
+    make_program,
+    make_staff,
+    program_document,
+    submit_claim,
+)
 
 
 def _submit(client, program, **overrides) -> dict:
@@ -107,8 +114,6 @@ def test_the_sweep_sends_what_the_broker_never_got(client, settings, monkeypatch
 
 
 def test_transient_failures_back_off_and_give_up_in_the_end(program, monkeypatch):
-    from tests.factories import submit_claim
-
     claim = submit_claim(program)
     row = Notification.objects.get(claim=claim)
     Notification.objects.filter(pk=row.pk).update(status="pending", sent_at=None, attempts=0)
