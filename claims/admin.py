@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from claims.audit import admin as audit_admin  # noqa: F401
+from claims.notifications import admin as notifications_admin  # noqa: F401
 from claims.payouts import admin as payouts_admin  # noqa: F401
 from claims.programs import admin as programs_admin  # noqa: F401
 from claims.review import admin as review_admin  # noqa: F401

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from claims.models import Claim, Notification
@@ -216,3 +217,14 @@ def test_claim_number_recovery_validates_and_is_rate_limited(client, db, setting
         for _ in range(3)
     ]  # the refused call above counted too
     assert codes == [200, 200, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_in_the_admin_shows_masked_phones_only(client):
+    program = make_program("sms-admin")
+    sent = _submit(client, program, phone="13612345678")
+    staff = Client()
+    staff.force_login(make_staff("sms-admin-reviewer", "reviewer"))
+    page = staff.get("/admin/claims/notification/").content.decode()
+    assert sent["claim_number"] in page and "136****5678" in page and "13612345678" not in page
+    assert staff.get("/admin/claims/appeal/").status_code == 200
