@@ -7,6 +7,7 @@ import pytest
 def _isolated_documents(settings, tmp_path):
     settings.DOCUMENTS_DIR = tmp_path / "documents"
     settings.EXPORTS_DIR = tmp_path / "exports"
+    settings.SMS_OUTBOX_FILE = tmp_path / "outbox" / "sms.jsonl"
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +101,7 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
     # The worker reads documents where its settings put them: the data folder, not this test's tmp_path.
     settings.DOCUMENTS_DIR = settings.DATA_DIR / "documents"
     settings.EXPORTS_DIR = settings.DATA_DIR / "exports"
+    settings.SMS_OUTBOX_FILE = settings.DATA_DIR / "outbox" / "sms.jsonl"
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"
@@ -116,7 +118,11 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
         "OMP_THREAD_LIMIT": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    log = open(settings.DATA_DIR / "worker.log", "ab")  # noqa: SIM115
+    log_path = settings.DATA_DIR / "worker.log"
+    start = (
+        log_path.stat().st_size if log_path.exists() else 0
+    )  # an earlier worker's "ready." is not this one's
+    log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -143,7 +149,7 @@ def celery_worker_process(transactional_db, settings, worker_ocr_engines):
                 raise RuntimeError(
                     f"worker exited early: {(settings.DATA_DIR / 'worker.log').read_text()[-2000:]}"
                 )
-            if b"ready." in (settings.DATA_DIR / "worker.log").read_bytes():
+            if b"ready." in log_path.read_bytes()[start:]:
                 break
             time.sleep(0.2)
         else:

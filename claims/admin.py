@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from claims.audit import admin as audit_admin  # noqa: F401
 from claims.dealers import admin as dealers_admin  # noqa: F401
 from claims.fraud import admin as fraud_admin  # noqa: F401
+from claims.notifications import admin as notifications_admin  # noqa: F401
 from claims.payouts import admin as payouts_admin  # noqa: F401
 from claims.programs import admin as programs_admin  # noqa: F401
 from claims.review import admin as review_admin  # noqa: F401

@@ -1,5 +1,6 @@
 """Every model of the claims app, imported here so Django finds them; each lives in its domain package."""
 
+from claims.appeals.models import Appeal, AppealDecision
 from claims.audit.models import AuditLog
 from claims.checks.models import DocumentReading, ReadingStatus
 from claims.dealers.models import DealerAccount, DealerSale, DealerSalesImport
@@ -16,6 +17,7 @@ from claims.intake.models import (
     IdempotencyRecord,
 )
 from claims.ledger.models import LedgerLine, LedgerPublication
+from claims.notifications.models import Notification, NotificationStatus
 from claims.payouts.models import (
     Payout,
     PayoutBatch,
@@ -28,6 +30,8 @@ from claims.programs.models import Dealer, LedgerEntry, Program, Tier
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "Appeal",
+    "AppealDecision",
     "AuditLog",
     "Claim",
     "ClaimCheck",
@@ -47,6 +51,8 @@ __all__ = [
     "FuelType",
     "IdempotencyRecord",
     "LedgerEntry",
+    "Notification",
+    "NotificationStatus",
     "Payout",
     "PayoutBatch",
     "PayoutBatchEvent",

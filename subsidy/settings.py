@@ -7,6 +7,7 @@ the PII keys, DATABASE_URL and CELERY_BROKER_URL.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -223,6 +224,7 @@ REST_FRAMEWORK = {
         "lookup": os.environ.get("LOOKUP_RATE", "30/min"),
         "submit": os.environ.get("SUBMIT_RATE", "60/min"),
         "auth": os.environ.get("AUTH_RATE", "20/min"),
+        "recover": os.environ.get("RECOVER_RATE", "5/hour"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -327,7 +329,28 @@ CELERY_BEAT_SCHEDULE = {
     "documents-sweep-journal": {"task": "claims.intake.sweep_journal", "schedule": crontab(minute="*/10")},
     # The public ledger: every program with claims approved or paid since its last publication, once a day.
     "ledger-publish": {"task": "claims.ledger.publish", "schedule": crontab(hour=18, minute=0)},
+    # SMS still pending (the broker was down at commit, a worker died, a provider was busy) are queued again.
+    "notifications-sweep": {"task": "claims.notifications.sweep", "schedule": crontab(minute="*/2")},
+    # Reminders 3 days before a correction or bank-details deadline (idempotent: one per claim and deadline).
+    "notifications-reminders": {
+        "task": "claims.notifications.reminders",
+        "schedule": crontab(hour="9,15", minute=0),
+    },
 }
+
+# --- SMS notifications --------------------------------------------------------------------------------------
+# A dotted path: the file backend (default) appends JSON lines to SMS_OUTBOX_FILE; the Alibaba Cloud backend is
+# claims.notifications.backends.AliyunSmsBackend with the ALIYUN_SMS_* settings below.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "claims.notifications.backends.FileBackend")
+SMS_OUTBOX_FILE = Path(os.environ.get("SMS_OUTBOX_FILE") or DATA_DIR / "outbox" / "sms.jsonl")
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")
+ALIYUN_SMS_TEMPLATE_CODES = json.loads(os.environ.get("ALIYUN_SMS_TEMPLATE_CODES") or "{}")
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = os.environ.get("ALIYUN_SMS_REGION", "cn-hangzhou")
 
 # --- Payouts ----------------------------------------------------------------------------------------------
 # Empty: payouts go to the bank as batch files. Set: each payout is sent through the bank's payment API.

@@ -3,10 +3,12 @@
 from django.urls import path
 
 from claims.accounts import api as accounts_api
+from claims.appeals import api as appeals_api
 from claims.dealers import api as dealers_api
 from claims.intake import api as intake_api
 from claims.intake import api_corrections
 from claims.ledger import api as ledger_api
+from claims.notifications import api as notifications_api
 from claims.payouts import api as payouts_api
 from claims.programs import api as programs_api
 from claims.review import api as review_api
@@ -26,6 +28,8 @@ urlpatterns = [
     ),
     path("claims/", intake_api.ClaimSubmitView.as_view(), name="claim-submit"),
     path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
+    path("claims/recover/", notifications_api.ClaimNumberRecoverView.as_view(), name="claim-recover"),
+    path("claims/<str:claim_number>/appeal/", appeals_api.ClaimAppealView.as_view(), name="claim-appeal"),
     path(
         "claims/<str:claim_number>/withdraw/", intake_api.ClaimWithdrawView.as_view(), name="claim-withdraw"
     ),
@@ -58,6 +62,11 @@ urlpatterns = [
         "staff/claims/<str:claim_number>/return/", review_api.ReturnView.as_view(), name="staff-claim-return"
     ),
     path("staff/dealer-sales/", dealers_api.DealerSalesView.as_view(), name="dealer-sales"),
+    path(
+        "staff/claims/<str:claim_number>/appeal-decision/",
+        appeals_api.AppealDecisionView.as_view(),
+        name="staff-claim-appeal-decision",
+    ),
     path("staff/documents/<int:pk>/", DocumentView.as_view(), name="staff-document"),
     # --- Staff: finance ---------------------------------------------------------------------------------------
     path("staff/payout-batches/", payouts_api.PayoutBatchListView.as_view(), name="payout-batch-list"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from claims.errors import Conflict
 from claims.intake.models import RESERVED_STATUSES, ClaimStatus
 from claims.models import Claim, ClaimEvent, LedgerEntry, Program
+from claims.notifications.services import notify_status_change
 
 S = ClaimStatus
 ALLOWED: dict[str, frozenset[str]] = {
@@ -112,7 +113,7 @@ def claim_transition(
         ledger_move(
             program, budget_kind, claim.subsidy_amount, claim, note=f"{from_status or 'new'}->{to_status}"
         )
-    return ClaimEvent.objects.create(
+    event = ClaimEvent.objects.create(
         claim=claim,
         from_status=from_status,
         to_status=to_status,
@@ -122,3 +123,6 @@ def claim_transition(
         reason=reason,
         data=data or {},
     )
+    # The applicant's SMS: an outbox row in this same transaction, sent by a task queued after commit.
+    notify_status_change(claim, event)
+    return event

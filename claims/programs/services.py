@@ -18,6 +18,7 @@ from claims.intake.models import ClaimStatus
 from claims.intake.validators import credit_code_ok
 from claims.models import Claim, Dealer, LedgerEntry, Program, Tier
 from claims.money import ZERO, parse_money
+from claims.notifications.messages import TemplateError, templates_validate
 from claims.programs.budget import waitlist_has_room, waitlist_promote
 from claims.vocabulary import FuelType
 
@@ -220,6 +221,10 @@ def program_parse(data: Any) -> ProgramSpec:
     counter = data.get("counter_address", "")
     if not isinstance(counter, str):
         raise ProgramFileError("counter_address", _("必须是字符串"))
+    try:
+        templates_validate(data.get("sms_templates"))  # optional: the program's own SMS wording per event
+    except TemplateError as exc:
+        raise ProgramFileError(exc.key, exc.message) from None
     return ProgramSpec(
         code=code,
         name=_text(data, "name", 200),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from claims.accounts.admin import RoleAdmin
 from claims.accounts.roles import CLAIM_READERS, CLERK, REVIEWER, has_role
+from claims.appeals.services import appeal_decide, appeal_staff_view
 from claims.errors import ServiceError
 from claims.intake.models import ClaimStatus, DocumentKind
 from claims.models import Claim, ClaimCheck, Program, Tier
@@ -310,6 +311,7 @@ class ClaimAdmin(RoleAdmin):
             "returnable_fields": [(n, field_label(n)) for n in review.RETURNABLE_FIELDS],
             "returnable_documents": list(DocumentKind.choices),
             "next_claim": next_claim,
+            "appeal": appeal_staff_view(claim, request.user),
             "has_view_permission": True,
             **(extra_context or {}),
         }
@@ -348,6 +350,15 @@ class ClaimAdmin(RoleAdmin):
                     request=request,
                 )
                 done = _("已退回补正")
+            elif action == "appeal":
+                appeal_decide(
+                    claim.claim_number,
+                    actor=request.user,
+                    decision=post.get("decision", ""),
+                    note=post.get("note", ""),
+                    request=request,
+                )
+                done = _("申诉已复核")
             else:
                 raise ServiceError("invalid_action", _("未知的操作"))
         except ServiceError as exc:

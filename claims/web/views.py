@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from claims.appeals.services import claim_appeal_view
 from claims.crypto import mask_name
 from claims.errors import FieldError, ServiceError, ValidationFailed
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
@@ -394,6 +395,7 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "bank_name": claim.bank_name,
         },
         "can_withdraw": ClaimStatus.WITHDRAWN in ALLOWED[claim.status],
+        "appeal": claim_appeal_view(claim),
     }
 
 
