@@ -12,6 +12,7 @@ from claims.intake.models import (
     DocumentKind,
     FuelType,
     IdempotencyRecord,
+    StagedUpload,
 )
 from claims.payouts.models import (
     Payout,
@@ -44,6 +45,7 @@ __all__ = [
     "PayoutResultImport",
     "PayoutStatus",
     "Program",
+    "StagedUpload",
     "ReadingStatus",
     "Tier",
 ]

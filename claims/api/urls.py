@@ -20,6 +20,8 @@ urlpatterns = [
     path("programs/<slug:code>/quote/", programs_api.QuoteView.as_view()),
     path("claims/", intake_api.ClaimSubmitView.as_view(), name="claim-submit"),
     path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
+    path("claims/check/", intake_api.ClaimCheckView.as_view(), name="claim-check"),
+    path("uploads/", intake_api.UploadView.as_view(), name="upload"),
     path(
         "claims/<str:claim_number>/withdraw/", intake_api.ClaimWithdrawView.as_view(), name="claim-withdraw"
     ),

@@ -1,0 +1,34 @@
+"""Celery task of intake: the one message a submission sends to the worker for the whole claim."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from claims.checks.services import claim_refresh_checks
+from claims.checks.tasks import enqueue_claim_ocr
+from claims.intake.uploads import staged_uploads_purge
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["claim_process_documents", "uploads_purge_expired"]
+
+
+@shared_task(name="claims.intake.process_documents", soft_time_limit=120, acks_late=True)
+def claim_process_documents(claim_id: int) -> None:
+    """Refresh the checks that need no OCR, then queue the reading of each current document of the claim.
+
+    Idempotent: a document already read (same file) is not queued again, and the checks are a recomputation.
+    """
+    try:
+        claim_refresh_checks(claim_id)
+    except Exception:  # the claim is safe; checks are recomputed when OCR finishes
+        logger.exception("checks failed for claim id %s", claim_id)
+    enqueue_claim_ocr(claim_id)
+
+
+@shared_task(name="claims.intake.purge_uploads", soft_time_limit=300)
+def uploads_purge_expired() -> int:
+    """Delete staged uploads not used by a claim within their time, with their files."""
+    return staged_uploads_purge()
