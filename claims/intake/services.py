@@ -296,12 +296,13 @@ def _raise_not_open(program: Program, today: dt.date | None = None, *, early_ok:
         )
 
 
-def _claim_admission(program: Program, claim_input: ClaimInput) -> str:
+def _claim_admission(program: Program, claim_input: ClaimInput, *, duplicates_checked: bool = False) -> str:
     """The status a valid claim would get now, or its refusal: a duplicate car or invoice, or no money left.
 
     The one decision shared by the submission (under the program lock) and the dry-run check (no lock).
     """
-    _raise_duplicates(claim_input.values)
+    if not duplicates_checked:
+        _raise_duplicates(claim_input.values)
     amount = claim_input.subsidy_amount
     assert amount is not None
     if budget_can_reserve(program, amount):
@@ -392,7 +393,7 @@ def _discard_unreferenced(names: list[str]) -> None:
 
 
 def claim_documents_create(
-    claim: Claim, claim_input: ClaimInput, stored: dict[str, str]
+    claim: Claim, claim_input: ClaimInput, stored: dict[str, str], *, new_claim: bool = False
 ) -> list[ClaimDocument]:
     now = timezone.now()
     kinds = list(claim_input.documents)
@@ -403,9 +404,10 @@ def claim_documents_create(
     if docs:
         transaction.on_commit(lambda: [document_store(doc) for doc in docs])
     staged_uploads_take(claim, [d for d in claim_input.documents.values() if isinstance(d, StagedDocument)])
-    ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(
-        is_current=False, replaced_at=now
-    )
+    if not new_claim:  # a new claim has no documents to replace
+        ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(
+            is_current=False, replaced_at=now
+        )
     return ClaimDocument.objects.bulk_create(
         ClaimDocument(
             claim=claim,
@@ -458,6 +460,9 @@ def claim_submit(
             return replay
     program = program_get_open(program_code)
     claim_input = claim_input_parse(program, raw, files)
+    # Outside the lock, so it stays short; two claims for one car racing past this meet the database's
+    # conditional unique constraints, which become the same 409.
+    _raise_duplicates(claim_input.values)
     with documents_stored(claim_input) as stored, transaction.atomic():
         program = program_lock(program.pk)
         if idempotency_key:
@@ -466,7 +471,7 @@ def claim_submit(
                 transaction.set_rollback(True)
                 return replay
         _raise_not_open(program)  # the day may have changed while we waited
-        status = _claim_admission(program, claim_input)
+        status = _claim_admission(program, claim_input, duplicates_checked=True)
         amount = claim_input.subsidy_amount
         assert amount is not None
         seq = program.next_seq
@@ -505,7 +510,7 @@ def claim_submit(
             if status == ClaimStatus.UNDER_REVIEW
             else _("预算暂不足，申请进入候补队列"),
         )
-        claim_documents_create(claim, claim_input, stored)
+        claim_documents_create(claim, claim_input, stored, new_claim=True)
         body = claim_public_summary(claim)
         if idempotency_key:
             IdempotencyRecord.objects.create(
