@@ -1,4 +1,4 @@
-"""Finance pages in the admin: payout batches (approve, download), payouts, result imports, reports.
+"""Finance pages in the admin: payout batches (approve, cancel, download), payouts (retry), result imports.
 
 Registered from the end of `claims/admin.py`. Read-only lists; every action goes through a service.
 """
@@ -6,9 +6,7 @@ Registered from the end of `claims/admin.py`. Read-only lists; every action goes
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,11 +14,10 @@ from django.utils.translation import gettext as _
 from claims.accounts.admin import RoleAdmin
 from claims.accounts.roles import AUDITOR, FINANCE, has_role
 from claims.errors import ServiceError
-from claims.models import Payout, PayoutBatch, PayoutResultImport, Program
+from claims.models import Payout, PayoutBatch, PayoutResultImport
 from claims.money import money_display
 from claims.payouts.bank_files import batch_file
 from claims.payouts.services import batch_approve, batch_cancel, payout_retry
-from claims.reports.services import REPORT_KINDS, budget_chart, report_export
 
 FINANCE_VIEW = (FINANCE, AUDITOR)
 
@@ -83,14 +80,6 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
                 self.admin_site.admin_view(self.file_view),
                 name="claims_payoutbatch_file",
             ),
-            path(
-                "reports/", self.admin_site.admin_view(self.reports_view), name="claims_payoutbatch_reports"
-            ),
-            path(
-                "reports/<slug:code>/<slug:kind>/<str:fmt>/",
-                self.admin_site.admin_view(self.report_file_view),
-                name="claims_payoutbatch_report_file",
-            ),
             *super().get_urls(),
         ]
 
@@ -100,31 +89,6 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
         except ServiceError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
             return HttpResponseRedirect(reverse("admin:claims_payoutbatch_changelist"))
-        return FileResponse(
-            open(f.path, "rb"), as_attachment=True, filename=f.filename, content_type=f.content_type
-        )  # noqa: SIM115
-
-    def reports_view(self, request):
-        if not has_role(request.user, *FINANCE_VIEW):
-            raise PermissionDenied
-        programs = [
-            {"program": p, "chart": budget_chart(p)}
-            for p in Program.objects.prefetch_related("tiers").order_by("code")
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("报表与预算"),
-            "programs": programs,
-            "kinds": REPORT_KINDS,
-        }
-        return TemplateResponse(request, "claims/finance/reports.html", context)
-
-    def report_file_view(self, request, code: str, kind: str, fmt: str):
-        try:
-            f = report_export(code, kind, fmt, request.user, request=request)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:claims_payoutbatch_reports"))
         return FileResponse(
             open(f.path, "rb"), as_attachment=True, filename=f.filename, content_type=f.content_type
         )  # noqa: SIM115
