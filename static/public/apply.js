@@ -159,6 +159,8 @@
     box.appendChild(p);
   });
 
+  var pending = 0; // documents still uploading
+
   // --- Field errors beside their fields --------------------------------------------------------------------------
   function setFieldErrors(name, items) {
     var wrap = form.querySelector('[data-field="' + name + '"]');
@@ -209,8 +211,18 @@
       .catch(function () { callback(null); }); // offline: the server checks again on submit
   }
 
+  // Run `fn` once every document chosen so far has finished uploading.
+  function afterUploads(fn) {
+    if (pending > 0) { setTimeout(function () { afterUploads(fn); }, 200); return; }
+    fn();
+  }
+
   function leaveStep(i, go) {
     if (steps[i].getAttribute("data-step") === "confirm") { go(); return; }
+    afterUploads(function () { checkStep(i, go); });
+  }
+
+  function checkStep(i, go) {
     runCheck(function (answer) {
       var names = stepFieldNames(i);
       var fields = (answer && answer.status === 400 && answer.body.fields) || {};
@@ -295,13 +307,12 @@
     var show = showStep;
     showStep = function (i, focus) {
       show(i, focus);
-      if (steps[current].getAttribute("data-step") === "confirm") { buildReview(); checkReady(); }
+      if (steps[current].getAttribute("data-step") === "confirm") { buildReview(); refreshQuote(); checkReady(); }
     };
   }
 
   // --- Each document uploads as soon as it is chosen, with progress and retries --------------------------------------
   var uploadUrl = form.getAttribute("data-upload-url");
-  var pending = 0;
 
   function csrfToken() {
     var el = form.querySelector("[name=csrfmiddlewaretoken]");
@@ -449,12 +460,18 @@
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     if (sending) return; // a double click sends once (and the server replays a repeated post anyway)
-    if (pending > 0) {
-      var box = document.getElementById("form-errors");
-      if (box) { box.hidden = false; box.innerHTML = "<p>" + escapeHtml(t("wait_uploads", {})) + "</p>"; box.focus(); }
-      return;
-    }
     sending = true;
+    if (button) button.disabled = true;
+    if (pending > 0) { // the last document is still on its way: submit as soon as it is there
+      var box = document.getElementById("form-errors");
+      if (box) { box.hidden = false; box.innerHTML = "<p>" + escapeHtml(t("wait_uploads", {})) + "</p>"; }
+      afterUploads(send);
+    } else {
+      send();
+    }
+  });
+
+  function send() {
     if (button) button.disabled = true;
     if (upload) { upload.hidden = false; bar.value = 0; percent.textContent = "0%"; }
     var xhr = new XMLHttpRequest();
@@ -501,5 +518,5 @@
       if (staged && staged.value) body.delete(input.name);
     });
     xhr.send(body);
-  });
+  }
 })();
