@@ -20,6 +20,8 @@ def test_before_the_window_the_form_is_ready_with_a_countdown(client, db):
     program = make_program("soon-car")
     program.claim_window_start = timezone.localdate() + dt.timedelta(days=2)
     program.save()
+    detail = client.get(f"/p/{program.code}/").content.decode()
+    assert 'id="prepare-link"' in detail
     body = client.get(f"/p/{program.code}/apply/").content.decode()
     assert 'id="launch-box"' in body and 'id="countdown"' in body and "data-opens-at=" in body
     assert 'id="submit-btn" disabled' in body
