@@ -1,6 +1,7 @@
 """Staged uploads, the dry-run check and the JSON submission that names staged uploads."""
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from claims.intake.documents import document_path
 from claims.intake.uploads import staged_uploads_purge
 from claims.models import Claim, ClaimDocument, LedgerEntry, StagedUpload
+from docgen import invoices
+from docgen import ofd as make_ofd
 from tests.factories import claim_payload, document_files, image_bytes, make_program
 
 KINDS = ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip")
@@ -164,3 +167,11 @@ def test_unused_uploads_are_purged_with_their_files(client, program):
     assert StagedUpload.objects.count() == 5  # the used ones stay, with their files
     assert all(document_path(d.storage_name).exists() for d in ClaimDocument.objects.all())
     assert Decimal(program.budget_total) > 0
+
+
+def test_ofd_invoice_can_be_staged(client, program):
+    data = make_ofd.invoice_ofd(invoices.invoice_truth(random.Random(3), "digital2024"))
+    f = SimpleUploadedFile("fapiao.ofd", data, content_type="application/octet-stream")
+    r = client.post("/api/v1/uploads/", {"kind": "invoice", "file": f})
+    assert r.status_code == 201, r.json()
+    assert StagedUpload.objects.get().storage_name.endswith(".ofd")
