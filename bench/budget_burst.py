@@ -1,14 +1,26 @@
-"""Fire N claim submissions from C concurrent clients at a running server and measure it.
+"""The launch-day burst: N claim submissions from C concurrent clients, next to the bare limit of the stack.
 
-Starts nothing itself. Example (PostgreSQL behind gunicorn with 2 workers):
+In one run, against one PostgreSQL database (DATABASE_URL, the one the server uses):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/subsidy_bench .venv/bin/python manage.py migrate
-    DATABASE_URL=... .venv/bin/python bench/budget_burst.py --make-program bench-burst --budget 222000.00
-    DATABASE_URL=... .venv/bin/gunicorn -w 2 -b 127.0.0.1:8765 subsidy.wsgi
-    .venv/bin/python bench/budget_burst.py --url http://127.0.0.1:8765 --program bench-burst -n 200 -c 20
+- `multipart`: each submission carries its five images (the old path: image work inside the deciding request);
+- `staged`: the five documents of every claim are uploaded first (untimed, POST /api/v1/uploads/), then the
+  timed burst of small JSON submissions naming them;
+- the bare limit: a minimal view (mounted only with BENCH_BARE_VIEW=1) doing only the budget row's conditional
+  UPDATE and a ledger INSERT, through the same gunicorn; and raw `pgbench` running the same two statements
+  when it is installed;
+- `/healthz` at the same concurrency;
+- a staged upload of a 4 MB phone photo (4032x3024 JPEG) with C clients uploading.
 
-Prints claims per second, p50/p95 latency, the status counts, the overspend (must be 0.00) and, for comparison,
-the same server's /healthz throughput at the same concurrency.
+Each mode gets its own fresh program whose budget covers 37 of the N claims (`--budget`); after each burst the
+overspend (must be 0.00), gapless claim numbers and `check_budget` are checked.
+
+    createdb -h 127.0.0.1 -U postgres subsidy_bench
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/subsidy_bench SUBSIDY_DATA_DIR=/tmp/subsidy-bench
+    .venv/bin/python manage.py migrate
+    .venv/bin/python bench/budget_burst.py --start-server -n 200 -c 20
+
+`--start-server` runs `gunicorn -w 2 subsidy.wsgi` itself (with BENCH_BARE_VIEW=1 and rate limits and staging
+caps raised for one benchmarking address); without it, start the server the same way and pass `--url`.
 """
 
 from __future__ import annotations
@@ -16,43 +28,80 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
 
+import django  # noqa: E402
 
-def _django():
-    import django
+django.setup()
 
-    django.setup()
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from claims.models import Claim, LedgerEntry, Program  # noqa: E402
+from claims.programs.services import program_load, program_parse  # noqa: E402
+from tests.factories import claim_payload, program_document  # noqa: E402
+
+KINDS = ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip")
+SERVER_ENV = {
+    "BENCH_BARE_VIEW": "1",
+    "SUBMIT_RATE": "1000000/min",
+    "UPLOAD_RATE": "1000000/min",
+    "CHECK_RATE": "1000000/min",
+    "STAGED_UPLOAD_MAX_COUNT_PER_ADDRESS": "1000000",
+    "STAGED_UPLOAD_MAX_BYTES_PER_ADDRESS": str(100 * 1024**3),
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
 
 
-def make_program(code: str, budget: str) -> None:
-    """Create (or reset the budget of) an open program for the run, in the database the server uses."""
-    _django()
-    from claims.programs.services import program_load, program_parse
-    from tests.factories import program_document
-
-    program, created = program_load(program_parse(program_document(code, budget=budget)))
-    print(f"{'created' if created else 'updated'} program {program.code} with budget {program.budget_total}")
+def make_program(code: str, budget: str) -> Program:
+    program, _created = program_load(program_parse(program_document(code, budget=budget)))
+    return program
 
 
 def small_png(tag: str) -> bytes:
-    from PIL import Image, ImageDraw
-
     img = Image.new("RGB", (480, 320), "white")
     ImageDraw.Draw(img).text((10, 10), tag, fill="black")
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def phone_photos(count: int) -> list[bytes]:
+    """Distinct ~4 MB 12-megapixel JPEGs, like a phone camera's."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    w, h = 4032, 3024
+    base = Image.fromarray(rng.integers(0, 255, (h // 16, w // 16, 3), dtype=np.uint8)).resize((w, h))
+    noisy = np.asarray(base).astype(np.int16) + rng.integers(-12, 12, (h, w, 3))
+    photo = Image.fromarray(noisy.clip(0, 255).astype(np.uint8))
+    out = []
+    for i in range(count):
+        img = photo.copy()
+        ImageDraw.Draw(img).text((50, 50), f"photo {i}", fill="white")
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=90)
+        out.append(buf.getvalue())
+    return out
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -68,8 +117,6 @@ def run_load(fn, n: int, c: int) -> tuple[float, list[float], list]:
     counter = iter(range(n))
 
     def worker():
-        import requests
-
         session = requests.Session()
         while True:
             with lock:
@@ -90,81 +137,239 @@ def run_load(fn, n: int, c: int) -> tuple[float, list[float], list]:
     return time.perf_counter() - start, latencies, results
 
 
+def _json(r: requests.Response) -> dict:
+    return r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+
+
+def line(label: str, n: int, elapsed: float, lat: list[float]) -> dict:
+    figures = {
+        "per_s": n / elapsed,
+        "p50": statistics.median(lat) * 1000,
+        "p95": percentile(lat, 95) * 1000,
+    }
+    print(
+        f"  {label:<28} {figures['per_s']:7.1f}/s   p50 {figures['p50']:6.0f} ms   p95 {figures['p95']:6.0f} ms"
+    )
+    return figures
+
+
+def verify(program: Program) -> tuple[Decimal, bool, int]:
+    """Overspend, gapless numbers and check_budget's exit status for one program after its burst."""
+    program.refresh_from_db()
+    overspend = max(Decimal("0.00"), program.reserved + program.paid - program.budget_total)
+    seqs = sorted(Claim.objects.filter(program=program).values_list("seq", flat=True))
+    gapless = seqs == list(range(1, len(seqs) + 1))
+    try:
+        call_command("check_budget", program.code, stdout=io.StringIO(), stderr=io.StringIO())
+        rc = 0
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    return overspend, gapless, rc
+
+
+def burst(base: str, mode: str, n: int, c: int, budget: str, stamp: str) -> tuple[dict, bool]:
+    program = make_program(f"bench-{stamp}-{mode}", budget)
+    payloads = [claim_payload(program.code) for _ in range(n)]
+    images = [{k: small_png(f"{mode} {k} {i}") for k in KINDS} for i in range(n)]
+    print(f"{mode} submissions (program {program.code}, budget {program.budget_total}, n={n}, c={c})")
+    if mode == "staged":
+        ids: list[dict[str, str]] = [{} for _ in range(n)]
+
+        def upload(session, i):
+            for kind in KINDS:
+                r = session.post(
+                    f"{base}/api/v1/uploads/",
+                    data={"kind": kind},
+                    files={"file": (f"{kind}.png", images[i][kind], "image/png")},
+                    timeout=120,
+                )
+                if r.status_code != 201:
+                    return r.status_code
+                ids[i][f"{kind}_upload"] = r.json()["upload_id"]
+            return 201
+
+        u_elapsed, u_lat, u_results = run_load(upload, n, c)
+        failed = sum(1 for s in u_results if s != 201)
+        print(
+            f"  staging (untimed)            {n * 5} uploads in {u_elapsed:.1f} s, {failed} claims not staged"
+        )
+
+        def submit(session, i):
+            r = session.post(f"{base}/api/v1/claims/", json={**payloads[i], **ids[i]}, timeout=120)
+            return r.status_code, _json(r).get("status") or _json(r).get("code")
+
+    else:
+
+        def submit(session, i):
+            files = {k: (f"{k}.png", v, "image/png") for k, v in images[i].items()}
+            r = session.post(f"{base}/api/v1/claims/", data=payloads[i], files=files, timeout=120)
+            return r.status_code, _json(r).get("status") or _json(r).get("code")
+
+    elapsed, lat, results = run_load(submit, n, c)
+    figures = line("submissions", n, elapsed, lat)
+    codes: dict = {}
+    for key in results:
+        codes[key] = codes.get(key, 0) + 1
+    overspend, gapless, rc = verify(program)
+    program.refresh_from_db()
+    print(
+        f"  answers                      {', '.join(f'{k[0]} {k[1]}: {v}' for k, v in sorted(codes.items(), key=str))}"
+    )
+    print(f"  budget after                 reserved {program.reserved} of {program.budget_total}")
+    print(f"  overspend                    {overspend:.2f}")
+    print(f"  numbers gapless              {'yes' if gapless else 'NO'}")
+    print(f"  check_budget                 {'clean' if rc == 0 else 'DIFFERENCE'}")
+    return figures, overspend == 0 and gapless and rc == 0
+
+
+def bare_limit(base: str, n: int, c: int, stamp: str) -> dict:
+    program = make_program(f"bench-{stamp}-bare", "99999999.00")
+    elapsed, lat, results = run_load(
+        lambda s, i: s.post(f"{base}/bench/bare-reserve/{program.code}/", timeout=30).status_code, n, c
+    )
+    bad = sum(1 for r in results if r != 201)
+    figures = line("bare UPDATE+INSERT view", n, elapsed, lat)
+    if bad:
+        print(f"  bare view: {bad} answers were not 201 (is BENCH_BARE_VIEW=1 set on the server?)")
+    return figures
+
+
+def pgbench(c: int, seconds: int, stamp: str) -> dict | None:
+    exe = shutil.which("pgbench")
+    if exe is None or connection.vendor != "postgresql":
+        print("  pgbench                      not installed (or not PostgreSQL): skipped")
+        return None
+    program = make_program(f"bench-{stamp}-pgbench", "99999999.00")
+    program_table = Program._meta.db_table
+    ledger_table = LedgerEntry._meta.db_table
+    script = (
+        f"WITH r AS (UPDATE {program_table} SET reserved = reserved + 0.01 WHERE id = {program.pk} "
+        f"AND reserved + paid + 0.01 <= budget_total RETURNING id, reserved, paid, budget_total) "
+        f"INSERT INTO {ledger_table} (program_id, kind, amount, reserved_after, paid_after, budget_after, "
+        f"note, created_at) SELECT id, 'reserve', 0.01, reserved, paid, budget_total, 'pgbench', now() FROM r;\n"
+    )
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    cmd = [exe, "-n", "-c", str(c), "-j", "2", "-T", str(seconds), "-f", f.name, "-r"]
+    cmd += [
+        "-h",
+        db.get("HOST") or "127.0.0.1",
+        "-p",
+        str(db.get("PORT") or 5432),
+        "-U",
+        db.get("USER") or "postgres",
+    ]
+    cmd.append(db["NAME"])
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    os.unlink(f.name)
+    tps = re.search(r"tps = ([\d.]+)", out.stdout)
+    avg = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    if not tps:
+        print(f"  pgbench failed: {out.stderr.strip()[:300]}")
+        return None
+    figures = {"per_s": float(tps.group(1)), "avg": float(avg.group(1)) if avg else 0.0}
+    print(f"  {'raw pgbench (same SQL)':<28} {figures['per_s']:7.1f}/s   average {figures['avg']:.1f} ms")
+    return figures
+
+
+def photo_uploads(base: str, n: int, c: int) -> dict:
+    photos = phone_photos(min(n, 20))
+    size = sum(len(p) for p in photos) / len(photos) / 1024**2
+
+    def upload(session, i):
+        r = session.post(
+            f"{base}/api/v1/uploads/",
+            data={"kind": "vehicle_license"},
+            files={"file": ("IMG.jpg", photos[i % len(photos)], "image/jpeg")},
+            timeout=120,
+        )
+        return r.status_code
+
+    elapsed, lat, results = run_load(upload, n, c)
+    figures = line(f"4 MB photo upload ({size:.1f} MB)", n, elapsed, lat)
+    bad = sum(1 for s in results if s != 201)
+    if bad:
+        print(f"  {bad} uploads not accepted")
+    return figures
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, **SERVER_ENV}
+    # DEBUG is off (as in production), so the secrets this process generated for the data folder are passed on.
+    env.setdefault("SECRET_KEY", settings.SECRET_KEY)
+    env.setdefault("PII_HASH_KEY", settings.PII_HASH_KEY)
+    fernet = Path(settings.DATA_DIR) / "keys" / "pii_fernet_keys"
+    if "PII_ENCRYPTION_KEYS" not in env and fernet.exists():
+        env["PII_ENCRYPTION_KEYS"] = fernet.read_text().strip()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "subsidy.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--program", default="bench-burst")
+    parser.add_argument("--url", default="http://127.0.0.1:8765")
+    parser.add_argument("--start-server", action="store_true", help="run gunicorn -w 2 on --url's port")
+    parser.add_argument("--mode", choices=("multipart", "staged", "both"), default="both")
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("-c", type=int, default=20)
-    parser.add_argument(
-        "--make-program", metavar="CODE", help="create an open program in DATABASE_URL and exit"
-    )
-    parser.add_argument("--budget", default="222000.00")
+    parser.add_argument("--budget", default="222000.00", help="covers 37 claims of 6000.00")
+    parser.add_argument("--bare-n", type=int, default=2000)
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--photos", type=int, default=100, help="4 MB photo uploads (0: skip)")
     args = parser.parse_args()
-    if args.make_program:
-        make_program(args.make_program, args.budget)
-        return 0
-
-    import requests
-
-    _django_light()
-    from tests.factories import claim_payload
-
     base = args.url.rstrip("/")
-    before = requests.get(f"{base}/api/v1/programs/{args.program}/", timeout=10).json()
-    payloads = [claim_payload(args.program) for _ in range(args.n)]
-    images = [
-        {
-            k: small_png(f"{k} {i}")
-            for k in ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip")
-        }
-        for i in range(args.n)
-    ]
-
-    def submit(session, i):
-        files = {k: (f"{k}.png", v, "image/png") for k, v in images[i].items()}
-        r = session.post(f"{base}/api/v1/claims/", data=payloads[i], files=files, timeout=120)
-        return r.status_code, (
-            r.json().get("status")
-            if r.headers.get("content-type", "").startswith("application/json")
-            else None
+    server = start_server(int(base.rsplit(":", 1)[1])) if args.start_server else None
+    stamp = time.strftime("%H%M%S")
+    ok = True
+    try:
+        print(f"load average before: {os.getloadavg()[0]:.2f} (other processes share this machine)")
+        modes = ("multipart", "staged") if args.mode == "both" else (args.mode,)
+        results = {}
+        for mode in modes:
+            results[mode], fine = burst(base, mode, args.n, args.c, args.budget, stamp)
+            ok = ok and fine
+        print(f"bare limit and health (c={args.c})")
+        bare = bare_limit(base, args.bare_n, args.c, stamp)
+        pg = pgbench(args.c, args.pgbench_seconds, stamp)
+        h_elapsed, h_lat, _ = run_load(
+            lambda s, i: s.get(f"{base}/healthz", timeout=10).status_code, args.n, args.c
         )
-
-    elapsed, latencies, results = run_load(submit, args.n, args.c)
-    after = requests.get(f"{base}/api/v1/programs/{args.program}/", timeout=10).json()
-    budget = after["budget"]
-    overspend = max(
-        Decimal("0.00"), Decimal(budget["reserved"]) + Decimal(budget["paid"]) - Decimal(budget["total"])
-    )
-    codes: dict = {}
-    for status, claim_status in results:
-        codes[(status, claim_status)] = codes.get((status, claim_status), 0) + 1
-
-    h_elapsed, h_lat, h_results = run_load(
-        lambda s, i: s.get(f"{base}/healthz", timeout=10).status_code, args.n, args.c
-    )
-
-    print(f"submissions       n={args.n} c={args.c}")
-    print(f"  claims/s        {args.n / elapsed:.1f}")
-    print(f"  p50 latency     {statistics.median(latencies) * 1000:.0f} ms")
-    print(f"  p95 latency     {percentile(latencies, 95) * 1000:.0f} ms")
-    print(f"  answers         {', '.join(f'{k[0]} {k[1]}: {v}' for k, v in sorted(codes.items(), key=str))}")
-    print(f"  budget before   {before['budget']}")
-    print(f"  budget after    {budget}  waitlist {after['waitlist_length']}")
-    print(f"  overspend       {overspend:.2f}")
-    print(f"healthz           n={args.n} c={args.c}")
-    print(f"  requests/s      {args.n / h_elapsed:.1f}")
-    print(f"  p50 latency     {statistics.median(h_lat) * 1000:.0f} ms")
-    print(f"  p95 latency     {percentile(h_lat, 95) * 1000:.0f} ms")
-    print(f"  non-200         {sum(1 for s in h_results if s != 200)}")
-    return 1 if overspend > 0 else 0
-
-
-def _django_light():
-    """The payload generator uses the validators' check-digit helpers, which need settings loaded."""
-    _django()
+        health = line("/healthz", args.n, h_elapsed, h_lat)
+        print("ratios")
+        for mode, figures in results.items():
+            print(
+                f"  {mode:<28} {figures['per_s'] / bare['per_s'] * 100:5.1f}% of the bare view"
+                + (f", {figures['per_s'] / pg['per_s'] * 100:5.1f}% of pgbench" if pg else "")
+                + f"; p95 {figures['p95'] / health['p95']:.1f}x /healthz p95"
+            )
+        if args.photos:
+            print(f"staged uploads (c={args.c})")
+            photo_uploads(base, args.photos, args.c)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        if server:
+            server.terminate()
+            server.wait(10)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from claims.intake.models import (
     DocumentKind,
     FuelType,
     IdempotencyRecord,
+    StagedUpload,
 )
 from claims.ledger.models import LedgerLine, LedgerPublication
 from claims.notifications.models import Notification, NotificationStatus
@@ -60,6 +61,7 @@ __all__ = [
     "PayoutResultImport",
     "PayoutStatus",
     "Program",
+    "StagedUpload",
     "ReadingStatus",
     "Tier",
 ]

@@ -190,6 +190,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_PIXELS = int(os.environ.get("MAX_DOCUMENT_PIXELS", str(40_000_000)))
+# Staged uploads (documents sent before the claim): unused ones are deleted after this many hours; caps on the
+# unused bytes and count per client address and on the unused bytes in total.
+STAGED_UPLOAD_TTL_HOURS = int(os.environ.get("STAGED_UPLOAD_TTL_HOURS", "24"))
+STAGED_UPLOAD_MAX_COUNT_PER_ADDRESS = int(os.environ.get("STAGED_UPLOAD_MAX_COUNT_PER_ADDRESS", "40"))
+STAGED_UPLOAD_MAX_BYTES_PER_ADDRESS = int(
+    os.environ.get("STAGED_UPLOAD_MAX_BYTES_PER_ADDRESS", str(150 * 1024 * 1024))
+)
+STAGED_UPLOAD_MAX_BYTES_TOTAL = int(os.environ.get("STAGED_UPLOAD_MAX_BYTES_TOTAL", str(20 * 1024**3)))
+# Benchmarks only: mounts /bench/bare-reserve (the budget row's bare limit). Never set in production.
+BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
 MAX_PDF_PAGES = 5
 # Every PDF and image is parsed in a child process under these limits (subsidy/isolation.py); a file over them is
 # refused as invalid_file at upload. The memory is what the child may add to the process it was forked from.
@@ -225,6 +235,8 @@ REST_FRAMEWORK = {
         "submit": os.environ.get("SUBMIT_RATE", "60/min"),
         "auth": os.environ.get("AUTH_RATE", "20/min"),
         "recover": os.environ.get("RECOVER_RATE", "5/hour"),
+        "upload": os.environ.get("UPLOAD_RATE", "60/min"),
+        "check": os.environ.get("CHECK_RATE", "60/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -336,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.notifications.reminders",
         "schedule": crontab(hour="9,15", minute=0),
     },
+    # Staged uploads unused for 24 hours are deleted with their files.
+    "intake-purge-uploads": {"task": "claims.intake.purge_uploads", "schedule": crontab(minute=35)},
 }
 
 # --- SMS notifications --------------------------------------------------------------------------------------

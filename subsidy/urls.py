@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from subsidy import bench_bare
 from subsidy.health import healthz
 
 handler500 = "subsidy.errors.server_error"
@@ -13,6 +15,10 @@ urlpatterns = [
     path("api/v1/", include("claims.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+if settings.BENCH_BARE_VIEW:  # benchmarks only (bench/budget_burst.py); never set in production
+    urlpatterns.append(path("bench/bare-reserve/<slug:code>/", bench_bare.bare_reserve))
+urlpatterns += [
     # The buyers' pages, at the site root: keep last so every route above wins.
     path("", include("claims.web.urls")),
 ]

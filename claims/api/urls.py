@@ -30,6 +30,8 @@ urlpatterns = [
     path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
     path("claims/recover/", notifications_api.ClaimNumberRecoverView.as_view(), name="claim-recover"),
     path("claims/<str:claim_number>/appeal/", appeals_api.ClaimAppealView.as_view(), name="claim-appeal"),
+    path("claims/check/", intake_api.ClaimCheckView.as_view(), name="claim-check"),
+    path("uploads/", intake_api.UploadView.as_view(), name="upload"),
     path(
         "claims/<str:claim_number>/withdraw/", intake_api.ClaimWithdrawView.as_view(), name="claim-withdraw"
     ),

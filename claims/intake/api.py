@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -9,9 +13,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from claims.errors import ServiceError
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.selectors import claim_for_applicant_view
-from claims.intake.services import claim_submit
+from claims.intake.services import claim_check, claim_submit
+from claims.intake.uploads import upload_public, upload_stage
 
 
 class PublicView(APIView):
@@ -19,21 +25,60 @@ class PublicView(APIView):
     permission_classes: list = []
 
 
+def _body(request) -> Mapping[str, Any]:
+    """The request's fields; a JSON body that is not an object is refused like any other bad input."""
+    data = request.data
+    if not isinstance(data, Mapping):
+        raise ServiceError("invalid_input", _("请求内容应为 JSON 对象或表单"))
+    return data
+
+
 class ClaimSubmitView(PublicView):
-    parser_classes = [MultiPartParser, FormParser]
+    """Multipart with the five files, or JSON naming a staged upload for each (`invoice_upload`, ...)."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "submit"
 
-    @extend_schema(summary="Submit a claim (multipart)", request={"multipart/form-data": dict})
+    @extend_schema(
+        summary="Submit a claim (multipart, or JSON with staged upload ids)",
+        request={"multipart/form-data": dict, "application/json": dict},
+    )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()[:128] or None
-        result = claim_submit(
-            request.data.get("program", ""), request.data, request.FILES, idempotency_key=key
-        )
+        data = _body(request)
+        result = claim_submit(str(data.get("program", "")), data, request.FILES, idempotency_key=key)
         response = Response(result.body, status=result.status_code)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+class ClaimCheckView(PublicView):
+    """The dry run of a submission: 200 {ok, subsidy_amount} or the refusal the submission would get."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "check"
+
+    @extend_schema(summary="Check a claim without submitting it", request={"application/json": dict})
+    def post(self, request):
+        data = _body(request)
+        return Response(claim_check(str(data.get("program", "")), data, request.FILES))
+
+
+class UploadView(PublicView):
+    """Stage one document (multipart `kind`, `file`) before submitting; 201 with its upload id."""
+
+    parser_classes = [MultiPartParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "upload"
+
+    @extend_schema(summary="Stage a document", request={"multipart/form-data": dict})
+    def post(self, request):
+        address = ScopedRateThrottle().get_ident(request)
+        upload = upload_stage(str(request.data.get("kind", "")), request.FILES.get("file"), address)
+        return Response(upload_public(upload), status=201)
 
 
 class ClaimIdentitySerializer(serializers.Serializer):

@@ -79,6 +79,11 @@ class Claim(models.Model):
     correction_deadline = models.DateField(_("补正截止日期"), null=True, blank=True)
     reject_reason = models.TextField(_("不通过原因"), blank=True)
 
+    # What the subsidy was decided under, stored at submission: the tier table's hash and the steps of the
+    # quote (invoice amount, band, fuel type, amount), so the claim page can explain its amount for ever.
+    program_version = models.CharField(_("项目版本"), max_length=64, blank=True)
+    quote_basis = models.JSONField(_("补贴计算依据"), default=dict, blank=True)
+
     paid_at = models.DateTimeField(_("发放时间"), null=True, blank=True)
     bank_reference = models.CharField(_("银行流水号"), max_length=64, blank=True)
     payout_failure_reason = models.CharField(_("发放失败原因"), max_length=200, blank=True)
@@ -216,3 +221,41 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class StagedUpload(models.Model):
+    """A document uploaded before its claim is submitted: validated, re-encoded and stored at upload time.
+
+    `upload_id` is an unguessable bearer token (256 random bits); a claim that names it takes the stored file
+    without touching the image again. An upload serves at most one claim (`claim` is set once, under the
+    program lock); unused uploads are deleted after their `expires_at`.
+    """
+
+    upload_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(_("材料"), max_length=20, choices=DocumentKind.choices)
+    sha256 = models.CharField(max_length=64)
+    stored_sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=40)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    storage_name = models.CharField(max_length=200, db_index=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    address_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预上传材料")
+        verbose_name_plural = _("预上传材料")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(claim__isnull=True, used_at__isnull=True)
+                | Q(claim__isnull=False, used_at__isnull=False),
+                name="staged_upload_used_with_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.upload_id[:8]}"

@@ -15,29 +15,31 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.checks.services import claim_refresh_checks
-from claims.checks.tasks import enqueue_claim_ocr
 from claims.errors import Conflict, FieldError, NotFound, ServiceError, ValidationFailed
+from claims.intake import tasks as intake_tasks
 from claims.intake import validators as v
+from claims.intake.cleanup import discard_unreferenced
 from claims.intake.documents import (
     InspectedDocument,
-    document_discard,
     document_inspect,
     document_journal_close,
-    document_journal_entries,
     document_journal_open,
-    document_path,
     document_store,
 )
 from claims.intake.models import Channel, ClaimStatus
 from claims.intake.transitions import claim_transition
+from claims.intake.uploads import (
+    StagedDocument,
+    staged_documents_resolve,
+    staged_uploads_take,
+    upload_field,
+)
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
 from claims.money import money_str, parse_money
 from claims.programs.budget import budget_can_reserve, program_lock, waitlist_has_room
@@ -48,7 +50,6 @@ from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS, OPTIONAL_FIE
 log = logging.getLogger(__name__)
 
 # A submission stores its files and commits within seconds; a journal entry older than this was interrupted.
-JOURNAL_GRACE = dt.timedelta(minutes=15)
 
 
 @dataclass
@@ -56,9 +57,11 @@ class ClaimInput:
     """Declared values after validation, ready to be stored."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    documents: dict[str, InspectedDocument] = field(default_factory=dict)
+    # A file sent with the request (checked now) or a staged upload (checked and stored when it was uploaded).
+    documents: dict[str, InspectedDocument | StagedDocument] = field(default_factory=dict)
     tier_position: int | None = None
     subsidy_amount: Decimal | None = None
+    quote_basis: dict[str, Any] = field(default_factory=dict)
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:
@@ -165,7 +168,13 @@ def claim_input_parse(
             errors.append(exc.for_field(name))
             continue
         result.values[name] = value
+    staged, staged_errors = staged_documents_resolve(raw, wanted_docs, files)
+    result.documents.update(staged)
+    errors.extend(staged_errors)
+    refused_staged = {e.field for e in staged_errors}
     for kind in wanted_docs:
+        if kind in staged or kind in refused_staged:
+            continue
         upload = files.get(kind)
         if not upload:
             errors.append(FieldError("required", _("请上传此材料"), kind))
@@ -228,9 +237,11 @@ def claim_input_parse(
         elif dealers and not merged.get("dealer_name"):
             result.values["dealer_name"] = dealers[merged["dealer_credit_code"]]
     if has("invoice_amount", "fuel_type"):
-        quote = subsidy_quote(list(program.tiers.all()), merged["invoice_amount"], merged["fuel_type"])
+        tiers = list(program.tiers.all())
+        quote = subsidy_quote(tiers, merged["invoice_amount"], merged["fuel_type"])
         if quote.eligible:
             result.tier_position, result.subsidy_amount = quote.tier_position, quote.amount
+            result.quote_basis = quote_basis(tiers, quote.tier, merged["invoice_amount"], merged["fuel_type"])
         elif quote.code == "below_minimum_amount":
             errors.append(FieldError("below_minimum_amount", quote.message, "invoice_amount"))
     if errors:
@@ -238,20 +249,90 @@ def claim_input_parse(
     return result
 
 
-def program_get_open(code: str, today: dt.date | None = None) -> Program:
+def tier_table_version(tiers: list[Any]) -> str:
+    """A hash of the tier table (bounds and amounts): the program version a subsidy was decided under."""
+    table = [
+        [money_str(t.above), money_str(t.up_to) if t.up_to is not None else None]
+        + [money_str(t.fuel_amount), money_str(t.nev_amount)]
+        for t in sorted(tiers, key=lambda t: t.above)
+    ]
+    return hashlib.sha256(json.dumps(table, separators=(",", ":")).encode()).hexdigest()
+
+
+def quote_basis(tiers: list[Any], tier: Any, invoice_amount: Decimal, fuel_type: str) -> dict[str, Any]:
+    """The steps of a subsidy decision (stored on the claim): amount → band → fuel type → subsidy."""
+    return {
+        "invoice_amount": money_str(invoice_amount),
+        "tier_position": tier.position,
+        "above": money_str(tier.above),
+        "up_to": money_str(tier.up_to) if tier.up_to is not None else None,
+        "fuel_type": fuel_type,
+        "subsidy_amount": money_str(tier.amount_for(fuel_type)),
+        "tiers": [
+            {
+                "above": money_str(t.above),
+                "up_to": money_str(t.up_to) if t.up_to is not None else None,
+                "fuel": money_str(t.fuel_amount),
+                "nev": money_str(t.nev_amount),
+            }
+            for t in sorted(tiers, key=lambda t: t.above)
+        ],
+        "version": tier_table_version(tiers),
+    }
+
+
+def program_get(code: str) -> Program:
     program = Program.objects.filter(code=code).first()
     if program is None:
         raise NotFound("program_not_found", _("补贴项目不存在"))
+    return program
+
+
+def program_get_open(code: str, today: dt.date | None = None) -> Program:
+    program = program_get(code)
+    _raise_not_open(program, today)
+    return program
+
+
+def _raise_not_open(program: Program, today: dt.date | None = None, *, early_ok: bool = False) -> None:
+    """`program_not_open` outside the claim window; `early_ok` accepts the days before it (staging, check)."""
     today = today or timezone.localdate()
     if program.closed_at is not None:
         raise Conflict("program_not_open", _("本次补贴活动已结束，不再受理申请"))
-    if not program.claim_window_start <= today <= program.claim_window_end:
+    if not (early_ok or program.claim_window_start <= today) or today > program.claim_window_end:
         raise Conflict(
             "program_not_open",
             _("不在受理期内（%(a)s 至 %(b)s）")
             % {"a": program.claim_window_start, "b": program.claim_window_end},
         )
-    return program
+
+
+def _claim_admission(program: Program, claim_input: ClaimInput, *, duplicates_checked: bool = False) -> str:
+    """The status a valid claim would get now, or its refusal: a duplicate car or invoice, or no money left.
+
+    The one decision shared by the submission (under the program lock) and the dry-run check (no lock).
+    """
+    if not duplicates_checked:
+        _raise_duplicates(claim_input.values)
+    amount = claim_input.subsidy_amount
+    assert amount is not None
+    if budget_can_reserve(program, amount):
+        return ClaimStatus.UNDER_REVIEW
+    if waitlist_has_room(program):
+        return ClaimStatus.WAITLISTED
+    raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))
+
+
+def claim_check(program_code: str, raw: Mapping[str, Any], files: Mapping[str, Any]) -> dict[str, Any]:
+    """The dry run of a submission: the same validation and refusals, before the window opens too.
+
+    Writes nothing and reserves nothing; a staged upload it names stays unused.
+    """
+    program = program_get(program_code)
+    _raise_not_open(program, early_ok=True)
+    claim_input = claim_input_parse(program, raw, files)
+    _claim_admission(program, claim_input)
+    return {"ok": True, "subsidy_amount": money_str(claim_input.subsidy_amount)}
 
 
 def submission_fingerprint(raw: Mapping[str, Any], files: Mapping[str, Any]) -> str:
@@ -261,6 +342,8 @@ def submission_fingerprint(raw: Mapping[str, Any], files: Mapping[str, Any]) -> 
     digest.update(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode())
     for kind in DOCUMENT_KINDS:
         upload = files.get(kind)
+        if not upload:
+            digest.update(f"{kind}:{_text(raw, upload_field(kind))}".encode())
         if upload:
             upload.seek(0)
             file_hash = hashlib.sha256()
@@ -301,77 +384,39 @@ def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
     entry = document_journal_open(doc.storage_name for doc in claim_input.documents.values())
     try:
         for kind, doc in claim_input.documents.items():
+            if isinstance(doc, StagedDocument):  # stored when it was uploaded
+                stored[kind] = doc.storage_name
+                continue
             name, was_created = document_store(doc)
             stored[kind] = name
             if was_created:
                 created.append(name)
         yield stored
     except IntegrityError as exc:
-        _discard_unreferenced(created, entry)
+        discard_unreferenced(created, entry)
         raise _integrity_conflict(exc) from None
     except BaseException:
-        _discard_unreferenced(created, entry)
+        discard_unreferenced(created, entry)
         raise
     document_journal_close(entry)
 
 
-def _referenced(names: list[str]) -> set[str]:
-    return set(ClaimDocument.objects.filter(storage_name__in=names).values_list("storage_name", flat=True))
-
-
-def _discard_unreferenced(names: list[str], entry: Path | None = None) -> None:
-    """Remove files a failed submission created. When the database cannot say whether a committed row uses one
-    (it is often the very failure being cleaned up after), the files are removed all the same: only this call
-    created them, and a concurrent submission of the same bytes that committed stores its copy again after commit."""
-    try:
-        keep = _referenced(names) if names else set()
-    except DatabaseError as exc:
-        log.warning("clean-up of %d stored files without asking the database (%s)", len(names), exc)
-        keep = set()
-    try:
-        for name in names:
-            if name not in keep:
-                document_discard(name)
-    except OSError as exc:  # e.g. a read-only disk: the journal entry stays for the sweep
-        log.warning("clean-up of stored files failed (%s); left to the sweep", exc)
-        return
-    if entry is not None:
-        document_journal_close(entry)
-
-
-def documents_sweep_journal(older_than: dt.timedelta = JOURNAL_GRACE) -> int:
-    """Periodic: finish the clean-up of submissions that died between storing their files and committing.
-
-    Deletes the files named by journal entries older than `older_than` that no claim document references; the
-    database must answer (otherwise nothing is deleted and the entries wait for the next run). Returns the number
-    of files deleted.
-    """
-    deleted = 0
-    for entry, names in document_journal_entries(older_than):
-        keep = _referenced(names)
-        for name in names:
-            if name not in keep and document_path(name).exists():
-                document_discard(name)
-                deleted += 1
-        document_journal_close(entry)
-    if deleted:
-        log.info("removed %d stored files no claim references (interrupted submissions)", deleted)
-    return deleted
-
-
 def claim_documents_create(
-    claim: Claim, claim_input: ClaimInput, stored: dict[str, str]
+    claim: Claim, claim_input: ClaimInput, stored: dict[str, str], *, new_claim: bool = False
 ) -> list[ClaimDocument]:
     now = timezone.now()
     kinds = list(claim_input.documents)
     # Files are content-addressed and shared: a concurrent submission that stored the same bytes and then rolled
     # back may have discarded "its" copy before our row committed. Storing again after commit is a cheap no-op
     # when the file is there, and restores it when it is not.
-    docs = list(claim_input.documents.values())
-    transaction.on_commit(lambda: [document_store(doc) for doc in docs])
-    ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(
-        is_current=False, replaced_at=now
-    )
+    docs = [d for d in claim_input.documents.values() if isinstance(d, InspectedDocument)]
+    if docs:
+        transaction.on_commit(lambda: [document_store(doc) for doc in docs])
+    staged_uploads_take(claim, [d for d in claim_input.documents.values() if isinstance(d, StagedDocument)])
+    if not new_claim:  # a new claim has no documents to replace
+        ClaimDocument.objects.filter(claim=claim, kind__in=kinds, is_current=True).update(
+            is_current=False, replaced_at=now
+        )
     return ClaimDocument.objects.bulk_create(
         ClaimDocument(
             claim=claim,
@@ -424,6 +469,9 @@ def claim_submit(
             return replay
     program = program_get_open(program_code)
     claim_input = claim_input_parse(program, raw, files)
+    # Outside the lock, so it stays short; two claims for one car racing past this meet the database's
+    # conditional unique constraints, which become the same 409.
+    _raise_duplicates(claim_input.values)
     with documents_stored(claim_input) as stored, transaction.atomic():
         program = program_lock(program.pk)
         if idempotency_key:
@@ -431,16 +479,10 @@ def claim_submit(
             if replay:
                 transaction.set_rollback(True)
                 return replay
-        program_get_open(program.code)  # the day may have changed while we waited
-        _raise_duplicates(claim_input.values)
+        _raise_not_open(program)  # the day may have changed while we waited
+        status = _claim_admission(program, claim_input, duplicates_checked=True)
         amount = claim_input.subsidy_amount
         assert amount is not None
-        if budget_can_reserve(program, amount):
-            status = ClaimStatus.UNDER_REVIEW
-        elif waitlist_has_room(program):
-            status = ClaimStatus.WAITLISTED
-        else:
-            raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))
         seq = program.next_seq
         program.next_seq = seq + 1
         program.save(update_fields=["next_seq", "updated_at"])
@@ -452,6 +494,8 @@ def claim_submit(
             taken_by=taken_by if getattr(taken_by, "pk", None) else None,
             tier_position=claim_input.tier_position,
             subsidy_amount=amount,
+            program_version=claim_input.quote_basis.get("version", ""),
+            quote_basis=claim_input.quote_basis,
             submitted_at=timezone.now(),
             **{
                 k: val
@@ -475,7 +519,7 @@ def claim_submit(
             if status == ClaimStatus.UNDER_REVIEW
             else _("预算暂不足，申请进入候补队列"),
         )
-        claim_documents_create(claim, claim_input, stored)
+        claim_documents_create(claim, claim_input, stored, new_claim=True)
         body = claim_public_summary(claim)
         if idempotency_key:
             IdempotencyRecord.objects.create(
@@ -506,13 +550,9 @@ def _idempotent_replay(key: str, fingerprint: str) -> SubmitResult | None:
 
 
 def claim_after_documents_change(claim_id: int) -> None:
-    """After commit: refresh the checks that need no OCR, and queue the reading of the documents."""
+    """After commit: one message to the worker, which refreshes the checks and queues the documents' reading."""
     try:
-        claim_refresh_checks(claim_id)
-    except Exception:  # the claim is safe; checks are recomputed when OCR finishes
-        log.exception("checks failed for claim id %s", claim_id)
-    try:
-        enqueue_claim_ocr(claim_id)
+        intake_tasks.claim_process_documents.delay(claim_id)
     except Exception:
         # The broker may be down: the claim is stored, and the periodic sweep queues unread documents.
-        log.exception("could not queue OCR for claim id %s", claim_id)
+        log.exception("could not queue the processing of claim id %s", claim_id)

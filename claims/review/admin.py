@@ -22,11 +22,13 @@ from django.utils.translation import gettext_lazy
 from claims.accounts.admin import RoleAdmin
 from claims.accounts.roles import CLAIM_READERS, CLERK, REVIEWER, has_role
 from claims.appeals.services import appeal_decide, appeal_staff_view
-from claims.errors import ServiceError
+from claims.errors import ServiceError, ValidationFailed
 from claims.intake.models import ClaimStatus, DocumentKind
+from claims.intake.uploads import upload_field
 from claims.models import Claim, ClaimCheck, Program, Tier
 from claims.money import money_display
 from claims.review import services as review
+from claims.review.counter import DATE_FIELDS, counter_scans_stage
 from claims.review.pii import claim_staff_view
 from claims.review.selectors import (
     claim_search_q,
@@ -204,15 +206,19 @@ class ClaimAdmin(RoleAdmin):
     def counter_view(self, request):
         if not has_role(request.user, REVIEWER, CLERK):
             raise PermissionDenied
-        form = CounterIntakeForm(request.POST or None, request.FILES or None)
+        staged: dict = {}
+        data = request.POST or None
+        scan_errors: list = []
+        if request.method == "POST":
+            # Scans are staged at once, so an error below never makes the clerk scan them again.
+            data, staged, scan_errors = counter_scans_stage(request.POST, request.FILES, request.user)
+        form = CounterIntakeForm(data)
         if request.method == "POST" and form.is_valid():
             try:
+                if scan_errors:
+                    raise ValidationFailed(scan_errors)
                 result = review.counter_intake(
-                    form.cleaned_data["program"],
-                    request.POST,
-                    request.FILES,
-                    clerk=request.user,
-                    request=request,
+                    form.cleaned_data["program"], data, {}, clerk=request.user, request=request
                 )
             except ServiceError as exc:
                 for name, errors in exc.fields.items():
@@ -233,6 +239,8 @@ class ClaimAdmin(RoleAdmin):
             **self.admin_site.each_context(request),
             "title": _("窗口受理"),
             "form": form,
+            "staged": {kind: row.original_name or kind for kind, row in staged.items()},
+            "staged_ids": {upload_field(kind): row.upload_id for kind, row in staged.items()},
             "opts": self.opts,
         }
         return TemplateResponse(request, "claims/admin/counter_intake.html", context)
@@ -386,12 +394,16 @@ class CounterIntakeForm(forms.Form):
             ).order_by("code")
         ]
         for name in DECLARED_FIELD_NAMES:
-            if name == "fuel_type":
-                field = forms.ChoiceField(choices=Claim._meta.get_field("fuel_type").choices)
+            if name == "fuel_type":  # no default: the clerk must choose
+                field = forms.ChoiceField(
+                    choices=[("", _("请选择")), *Claim._meta.get_field("fuel_type").choices]
+                )
             else:
                 field = forms.CharField(max_length=200)
             field.required = False  # required-ness is the service's rule, reported with its codes
             field.label = str(field_label(name)) + ("" if name in OPTIONAL_FIELDS else " *")
+            if name in DATE_FIELDS:
+                field.help_text = _("例如 2026/10/13、2026-10-13 或 2026年10月13日")
             self.fields[name] = field
         for kind, label in DocumentKind.choices:
             self.fields[kind] = forms.FileField(label=f"{label} *", required=False)

@@ -156,7 +156,16 @@ def bind_field(
         "errors": field_errors,
         "describedby": " ".join(described),
         "accept": (INVOICE_ACCEPT if name == "invoice" else FILE_ACCEPT) if spec.kind == "file" else "",
+        # A document staged earlier (named by its upload id) stays chosen when the page comes back with errors.
+        "upload_id": _upload_id(values, name) if spec.kind == "file" else "",
     }
+
+
+def _upload_id(values: Mapping[str, Any] | None, name: str) -> str:
+    value = (values or {}).get(f"{name}_upload", "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value or "")[:64]
 
 
 def bind_steps(values, errors, *, dealers=()) -> list[dict[str, Any]]:

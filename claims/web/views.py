@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -124,13 +125,26 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def wan(value: str | Decimal) -> str:
+    """An amount as the notice writes it: whole ten-thousands as 万元 (`2万元`), anything else in 元."""
+    amount = Decimal(value)
+    if amount % 10000 == 0:
+        return _("%(n)s万元") % {"n": f"{int(amount / 10000)}"}
+    return _("%(n)s元") % {"n": f"{amount:,.2f}"}
+
+
+def band_words(above: str | Decimal, up_to: str | Decimal | None) -> str:
+    """A tier band in the notice's words: in Chinese legal usage 以上 includes the number, so the lower bound
+    (which the band excludes) is marked 不含 and the upper bound 含."""
+    if up_to is None:
+        return _("%(a)s（不含）以上") % {"a": wan(above)}
+    return _("%(a)s（不含）以上至%(b)s（含）") % {"a": wan(above), "b": wan(up_to)}
+
+
 def _tiers_display(info: dict, highlight: int | None = None) -> list[dict[str, Any]]:
     rows = []
     for i, tier in enumerate(info["tiers"]):
-        if tier["up_to"] is None:
-            band = _("%(a)s 以上") % {"a": yuan(tier["above"])}
-        else:
-            band = _("%(a)s 以上至 %(b)s（含）") % {"a": yuan(tier["above"]), "b": yuan(tier["up_to"])}
+        band = band_words(tier["above"], tier["up_to"])
         rows.append(
             {
                 "number": i + 1,
@@ -221,8 +235,23 @@ def _js_text() -> dict[str, str]:
     """The few words the enhancement script writes into the page, translated here (UI text goes through i18n)."""
     return {
         "quote": _("预计补贴 %(x)s"),
-        "band_open": _("%(a)s 以上"),
-        "band": _("%(a)s 以上至 %(b)s（含）"),
+        "band_open": _("%(a)s（不含）以上"),
+        "band": _("%(a)s（不含）以上至%(b)s（含）"),
+        "wan": _("%(n)s万元"),
+        "yuan": _("%(n)s元"),
+        "uploading": _("正在上传 %(p)s%%"),
+        "uploaded": _("已上传 ✓"),
+        "retrying": _("网络不稳定，正在第 %(n)s 次重试…"),
+        "upload_failed": _("上传失败，请检查网络后点“重新上传”。"),
+        "retry": _("重新上传"),
+        "wait_uploads": _("材料还在上传，请稍候再提交。"),
+        "countdown": _("距开始受理还有 %(t)s"),
+        "days": _("%(d)s 天 "),
+        "open_now": _("已开始受理，请点击“提交申请”。"),
+        "ready": _("预检通过：信息和材料齐全，预计补贴 %(x)s。受理开始时点击一次“提交申请”即可。"),
+        "not_ready": _("预检未通过，请按提示修改。"),
+        "submit_now": _("立即提交申请"),
+        "uploaded_file": _("已上传：%(x)s"),
         "why": _("发票金额 %(x)s 属于 %(band)s 这一档。"),
         "chosen": _("已选择：%(x)s"),
         "network": _("网络连接中断，请检查网络后再次点击提交（不会重复提交）。"),
@@ -280,9 +309,27 @@ def _render_apply(
         # One token per rendering of the form: a double click or a retried post replays the first answer.
         "idempotency_key": uuid.uuid4().hex,
         "quote_url": reverse("api:program-quote", args=[program.code]),
+        "upload_url": reverse("api:upload"),
+        "check_url": reverse("api:claim-check"),
         "js_text": _js_text(),
+        **_launch_context(info),
     }
     return render(request, "public/apply.html", context, status=status)
+
+
+def _launch_context(info: dict) -> dict[str, Any]:
+    """Before the window opens: when it opens (midnight of its first day, program time zone) and the server's
+    clock, so the page's countdown does not depend on the phone's clock."""
+    if info["status"] != "upcoming":
+        return {"upcoming": False}
+    start = info["claim_window_dates"]["start"]
+    opens_at = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    return {
+        "upcoming": True,
+        "opens_at": timezone.localtime(opens_at),
+        "opens_at_ms": int(opens_at.timestamp() * 1000),
+        "server_now_ms": int(time.time() * 1000),
+    }
 
 
 def _service_error_context(exc: ServiceError) -> tuple[dict[str, list[FieldError]], list[str]]:
@@ -396,6 +443,32 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
         },
         "can_withdraw": ClaimStatus.WITHDRAWN in ALLOWED[claim.status],
         "appeal": claim_appeal_view(claim),
+        "explained": _amount_explained(claim),
+        "reject_reason": _reject_reason(claim, view),
+    }
+
+
+def _reject_reason(claim: Claim, view: dict) -> str:
+    """Why a rejected claim was refused, as the reviewer told the applicant (the latest rejection event)."""
+    if claim.status != ClaimStatus.REJECTED:
+        return ""
+    reasons = [e["reason"] for e in view["events"] if e["status"] == ClaimStatus.REJECTED and e["reason"]]
+    return reasons[-1] if reasons else claim.reject_reason
+
+
+def _amount_explained(claim: Claim) -> dict[str, Any] | None:
+    """Invoice amount → band → fuel type → subsidy, from what was stored on the claim when it was decided."""
+    basis = claim.quote_basis or {}
+    if not basis.get("above"):
+        return None
+    fuel_words = dict(forms.FUEL_CHOICES).get(basis["fuel_type"], basis["fuel_type"])
+    return {
+        "invoice_amount": yuan(basis["invoice_amount"]),
+        "band": band_words(basis["above"], basis["up_to"]),
+        "tier_number": basis["tier_position"],
+        "fuel_words": fuel_words,
+        "subsidy": yuan(basis["subsidy_amount"]),
+        "version": (claim.program_version or basis.get("version", ""))[:12],
     }
 
 

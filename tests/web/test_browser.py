@@ -263,3 +263,103 @@ def test_returned_claim_is_corrected_from_a_phone(browser, live_server, transact
     wait.until(ec.text_to_be_present_in_element((By.ID, "claim-status"), "审核中"))
     assert "补正材料已提交" in d.page_source
     shot(d, "12-corrected")
+
+
+def test_before_the_opening_staged_documents_countdown_and_one_tap(
+    browser, live_server, transactional_db, tmp_path
+):
+    """Before the window opens: every document uploads when chosen, each step is checked, the summary is masked,
+    the dry-run check says ready, a countdown runs; at the opening one tap submits. Then a rejected claim's page
+    shows its reason first."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from claims.models import Claim, StagedUpload
+    from tests.web.states import make_claim_in
+
+    today = timezone.localdate()
+    program = make_program("launch-car")
+    program.claim_window_start = today + dt.timedelta(days=1)
+    program.save()
+    d = browser
+    wait = WebDriverWait(d, 30)
+    d.get(f"{live_server.url}/p/{program.code}/apply/")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "countdown"), "距开始受理还有"))
+    assert d.find_element(By.ID, "submit-btn").get_attribute("disabled")
+    data = claim_payload(program.code)
+
+    # Step 1 with a bad ID number: leaving it shows the error beside the field and stays.
+    d.find_element(By.ID, "f-applicant_name").send_keys(data["applicant_name"])
+    d.find_element(By.ID, "f-id_number").send_keys("110101199001011234")
+    d.find_element(By.ID, "f-phone").send_keys(data["phone"])
+    d.find_element(By.ID, "next-btn").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "f-id_number-error")))
+    assert d.find_element(By.ID, "f-applicant_name").is_displayed()
+    shot(d, "13-step-check")
+    d.find_element(By.ID, "f-id_number").clear()
+    d.find_element(By.ID, "f-id_number").send_keys(data["id_number"])
+    d.find_element(By.ID, "next-btn").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "f-vin")))
+    d.execute_script(
+        """
+        const data = arguments[0];
+        for (const [name, value] of Object.entries(data)) {
+          const el = document.getElementById('f-' + name);
+          if (el && name !== 'fuel_type' && !['applicant_name', 'id_number', 'phone'].includes(name)) el.value = value;
+        }
+        document.getElementById('f-fuel_type-nev').checked = true;
+        """,
+        data,
+    )
+    for _step in range(3):
+        d.find_element(By.ID, "next-btn").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "f-invoice")))
+    assert d.find_element(By.ID, "f-invoice").get_attribute("capture") is None
+    for kind in ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"):
+        path = tmp_path / f"{kind}.jpg"
+        path.write_bytes(image_bytes(f"{kind} staged", size=(640, 480), fmt="JPEG"))
+        d.find_element(By.ID, f"f-{kind}").send_keys(str(path))
+    wait.until(lambda drv: StagedUpload.objects.count() == 5)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "f-pos_slip-status"), "已上传"))
+    shot(d, "14-staged-documents")
+    d.find_element(By.ID, "next-btn").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "review-summary")))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "ready-box"), "预检通过"))
+    review = d.find_element(By.ID, "review-summary").text
+    assert data["id_number"] not in review and data["bank_account"] not in review
+    assert data["id_number"][:4] + "*" in review and data["vin"] in review
+    declaration = d.find_element(By.ID, "f-declaration")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", declaration)
+    declaration.click()
+    shot(d, "15-confirm-before-opening")
+    assert not Claim.objects.exists()
+
+    # The opening: the window starts today and the page's clock reaches it in two seconds.
+    program.claim_window_start = today
+    program.save()
+    d.execute_script(
+        "document.getElementById('launch-box').setAttribute('data-opens-at', String(Date.now() + 2000))"
+    )
+    wait.until(lambda drv: drv.find_element(By.ID, "submit-btn").get_attribute("disabled") is None)
+    assert "立即提交" in d.find_element(By.ID, "submit-btn").text
+    d.find_element(By.ID, "submit-btn").click()  # one tap
+    wait.until(ec.url_contains("/submitted/"))
+    claim = Claim.objects.get()
+    assert claim.documents.count() == 5
+    assert StagedUpload.objects.filter(claim=claim).count() == 5
+    shot(d, "16-submitted-at-opening")
+
+    # A rejected claim: its reason first, no big amount.
+    rejected, payload = make_claim_in(program, "rejected")
+    d.delete_all_cookies()
+    d.get(f"{live_server.url}/claim/?n={rejected.claim_number}")
+    d.find_element(By.ID, "f-id_number").send_keys(payload["id_number"])
+    d.find_element(By.CSS_SELECTOR, "#lookup-form button[type=submit]").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "reject-reason")))
+    assert "¥6,000.00" not in d.find_element(By.CSS_SELECTOR, ".status-card").text
+    assert d.execute_script("return document.documentElement.scrollWidth") <= 360
+    shot(d, "17-rejected")

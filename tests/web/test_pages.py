@@ -110,7 +110,7 @@ def test_apply_form_renders_steps_fields_and_camera_inputs(client, program):
         assert f'id="f-{name}"' in body
     for kind in ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"):
         assert re.search(
-            rf'type="file" name="{kind}" id="f-{kind}" accept="image/\*,application/pdf[^"]*" capture="environment"',
+            rf'type="file" name="{kind}" id="f-{kind}" accept="image/\*,application/pdf[^"]*"(?! capture)',
             body,
         )
     assert 'name="declaration"' in body
@@ -273,7 +273,12 @@ def test_every_page_renders_in_every_state(client, small_program, state):
     assert claim.get_status_display() in detail
     assert payload["id_number"] not in detail and claim.id_number_masked in detail
     assert payload["bank_account"] not in detail
-    assert "¥6,000.00" in detail
+    # No amount for a claim that gets none; a rejected claim shows its reason first.
+    assert ("¥6,000.00" in detail) == (state not in ("rejected", "withdrawn"))
+    if state == "rejected":
+        assert detail.index('id="reject-reason"') < detail.index("办理记录")
+    if state in ("under_review", "approved"):
+        assert 'id="amount-explained"' in detail and "（不含）以上" in detail and "新能源" in detail
     assert "申请已受理" in detail or "预算暂不足" in detail  # history
     pages = {
         "submitted": reverse("web:submitted", args=[claim.claim_number]),

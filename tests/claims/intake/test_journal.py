@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError
 
+from claims.intake import cleanup
 from claims.intake import services as intake
 from claims.intake.documents import document_inspect, document_journal_open, document_store
 from claims.models import Claim
@@ -59,7 +60,7 @@ def test_the_sweep_finishes_an_interrupted_submission(program, settings):
         document_store(doc)
     assert len(stored(settings)) == len(in_use) + len(docs) + 1
     assert (
-        intake.documents_sweep_journal(older_than=dt.timedelta(hours=1)) == 0
+        cleanup.documents_sweep_journal(older_than=dt.timedelta(hours=1)) == 0
     )  # too recent: maybe in flight
-    assert intake.documents_sweep_journal(older_than=dt.timedelta(0)) == len(docs)
+    assert cleanup.documents_sweep_journal(older_than=dt.timedelta(0)) == len(docs)
     assert stored(settings) == in_use
