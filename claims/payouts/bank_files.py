@@ -26,7 +26,13 @@ from claims.intake.models import ClaimStatus
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_money
 from claims.payouts.models import PayoutStatus
-from claims.payouts.services import batch_complete_if_done, failure_reason, payout_purpose, require_finance
+from claims.payouts.services import (
+    batch_complete_if_done,
+    failure_reason,
+    gateway_enabled,
+    payout_purpose,
+    require_finance,
+)
 from claims.payouts.transitions import payout_transition
 from claims.programs.budget import program_lock
 from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
@@ -102,6 +108,11 @@ def batch_file(batch_id: int, fmt: str, user, *, request=None) -> BankFile:
             raise NotFound("batch_not_found", _("发放批次不存在"))
         if batch.status == PayoutBatch.Status.CREATED:
             raise Conflict("batch_not_approved", _("批次须经另一名财务人员复核后才能导出"))
+        if gateway_enabled():
+            # The approved batch is paid through the bank's API; a file as well could pay it twice.
+            raise Conflict(
+                "batch_paid_by_gateway", _("已启用银行接口发放：本批次由接口逐笔发放，不导出银行文件")
+            )
         name_field, sha_field = f"{fmt}_name", f"{fmt}_sha256"
         stored_name = getattr(batch, name_field)
         if stored_name:
