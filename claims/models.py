@@ -15,6 +15,7 @@ from claims.intake.models import (
 )
 from claims.payouts.models import (
     Payout,
+    PayoutBankFile,
     PayoutBatch,
     PayoutBatchEvent,
     PayoutEvent,
@@ -38,6 +39,7 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "Payout",
+    "PayoutBankFile",
     "PayoutBatch",
     "PayoutBatchEvent",
     "PayoutEvent",

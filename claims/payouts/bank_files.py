@@ -25,7 +25,8 @@ from claims.errors import Conflict, NotFound, ServiceError
 from claims.intake.models import ClaimStatus
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_money
-from claims.payouts.models import PayoutStatus
+from claims.payouts.layouts import DEFAULT_LAYOUT, ROW_FIELDS, BankLayout, bank_layout
+from claims.payouts.models import PayoutBankFile, PayoutStatus
 from claims.payouts.services import (
     batch_complete_if_done,
     failure_reason,
@@ -40,7 +41,6 @@ from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
 P = PayoutStatus
 S = ClaimStatus
 
-BANK_FILE_COLUMNS = ("claim_number", "payee_name", "account_number", "bank_name", "amount", "purpose")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -54,23 +54,51 @@ MAX_RESULTS_BYTES = 10 * 1024 * 1024
 PayoutRow = tuple[str, str, str, str, Decimal, str]
 
 
-def bank_file_rows(rows: Iterable[PayoutRow]) -> Iterator[tuple[Any, ...]]:
-    """The data rows followed by the totals line (count and sum)."""
+def _account_cell(account: str, style: str) -> str:
+    """The account number as a CSV cell a spreadsheet keeps as text (digits only; see `layouts.py`)."""
+    if not account.isdigit() or style == "plain":
+        return account
+    return f'="{account}"' if style == "formula" else "\t" + account
+
+
+def bank_file_rows(rows: Iterable[PayoutRow], layout: BankLayout, fmt: str) -> Iterator[tuple[Any, ...]]:
+    """The data rows in the layout's column order, then a totals line (count and sum) if the layout wants one."""
     count, total = 0, ZERO
+    order = layout.indexes
+    account = ROW_FIELDS.index("account_number")
+    style = layout.csv_account_text if fmt == "csv" else "plain"
     for row in rows:
         count += 1
         total += row[4]
-        yield row
-    yield (_("合计"), _("共 %(n)d 笔") % {"n": count}, "", "", total, "")
+        if style != "plain":
+            row = (*row[:account], _account_cell(row[account], style), *row[account + 1 :])
+        yield tuple(row[i] for i in order)
+    if layout.total_row:
+        names = [name for name, _header in layout.columns]
+        totals = {names[0]: _("合计")}
+        if "amount" in names:
+            totals["amount"] = total
+        count_at = next((n for n in ("payee_name", *names) if n in names and n not in totals), None)
+        if count_at:
+            totals[count_at] = _("共 %(n)d 笔") % {"n": count}
+        yield tuple(totals.get(name, "") for name in names)
 
 
-def write_bank_file(path: Path, fmt: str, rows: Iterable[PayoutRow]):
-    """Write one bank file (streamed: constant memory for any number of rows)."""
+def write_bank_file(path: Path, fmt: str, rows: Iterable[PayoutRow], layout: BankLayout | None = None):
+    """Write one bank file in `layout` (default: the default layout), streamed: constant memory for any rows."""
+    layout = layout or bank_layout(None)
+    data = bank_file_rows(rows, layout, fmt)
+    account = layout.column_of("account_number")
     if fmt == "csv":
-        return write_csv(path, BANK_FILE_COLUMNS, bank_file_rows(rows))
+        keep = () if account is None or layout.csv_account_text == "plain" else (account,)
+        return write_csv(path, layout.headers, data, encoding=layout.encoding, verbatim=keep)
     if fmt == "xlsx":
+        amount = layout.column_of("amount")
         return write_xlsx(
-            path, [("payouts", BANK_FILE_COLUMNS, bank_file_rows(rows))], money_columns={"payouts": [4]}
+            path,
+            [("payouts", layout.headers, data)],
+            money_columns={"payouts": [] if amount is None else [amount]},
+            text_columns={"payouts": [] if account is None else [account]},
         )
     raise ValueError(fmt)
 
@@ -97,58 +125,77 @@ def _exports_dir() -> Path:
     return Path(settings.EXPORTS_DIR) / "payout-batches"
 
 
-def batch_file(batch_id: int, fmt: str, user, *, request=None) -> BankFile:
-    """The batch's bank file in `fmt`, written at the first download; 409 before the second approval."""
+def batch_file(batch_id: int, fmt: str, user, *, layout: str | None = None, request=None) -> BankFile:
+    """The batch's bank file in `fmt` and `layout`, written at its first download and served byte for byte
+    afterwards; 409 before the second approval."""
     require_finance(user)
     if fmt not in FORMATS:
         raise ServiceError("invalid_format", _("格式只能是 csv 或 xlsx"))
+    chosen = bank_layout(layout)
+    if chosen is None:
+        raise ServiceError("invalid_layout", _("银行文件格式不存在：%(l)s") % {"l": layout})
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None:
             raise NotFound("batch_not_found", _("发放批次不存在"))
-        if batch.status == PayoutBatch.Status.CREATED:
+        if batch.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
             raise Conflict("batch_not_approved", _("批次须经另一名财务人员复核后才能导出"))
         if gateway_enabled():
             # The approved batch is paid through the bank's API; a file as well could pay it twice.
             raise Conflict(
                 "batch_paid_by_gateway", _("已启用银行接口发放：本批次由接口逐笔发放，不导出银行文件")
             )
-        name_field, sha_field = f"{fmt}_name", f"{fmt}_sha256"
-        stored_name = getattr(batch, name_field)
-        if stored_name:
-            path = _exports_dir() / stored_name
-            if not path.exists() or file_sha256(path) != getattr(batch, sha_field):
+        stored = PayoutBankFile.objects.filter(batch=batch, fmt=fmt, layout=chosen.code).first()
+        if stored is not None:
+            path = _exports_dir() / stored.stored_name
+            if not path.exists() or file_sha256(path) != stored.sha256:
                 raise ServiceError(
                     "export_file_damaged", _("已导出的银行文件缺失或与校验值不符，请联系管理员"), status=500
                 )
         else:
-            stored_name = f"batch-{batch.pk:06d}.{fmt}"
+            suffix = "" if chosen.code == DEFAULT_LAYOUT else f"-{chosen.code}"
+            stored_name = f"batch-{batch.pk:06d}{suffix}.{fmt}"
             path = _exports_dir() / stored_name
             tmp = atomic_target(path)
             try:
-                written = write_bank_file(tmp, fmt, batch_payout_rows(batch))
+                written = write_bank_file(tmp, fmt, batch_payout_rows(batch), chosen)
                 tmp.replace(path)
+            except UnicodeEncodeError as exc:
+                tmp.unlink(missing_ok=True)
+                raise Conflict(
+                    "bank_file_unencodable",
+                    _("有字符无法用 %(e)s 编码写入（%(c)s），请改用其他格式")
+                    % {"e": chosen.encoding, "c": exc.object[exc.start : exc.end]},
+                ) from None
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            setattr(batch, name_field, stored_name)
-            setattr(batch, sha_field, written.sha256)
-            batch.save(update_fields=[name_field, sha_field])
+            stored = PayoutBankFile.objects.create(
+                batch=batch,
+                fmt=fmt,
+                layout=chosen.code,
+                stored_name=stored_name,
+                sha256=written.sha256,
+                created_by=user,
+            )
         audit_log(
             "payout_file_exported",
             actor=user,
             request=request,
             obj=batch,
             format=fmt,
-            sha256=getattr(batch, sha_field),
+            layout=chosen.code,
+            sha256=stored.sha256,
             count=batch.count,
             total=money_str(batch.total),
         )
     return BankFile(
         path=path,
-        sha256=getattr(batch, sha_field),
-        filename=f"payout-batch-{batch.pk:06d}.{fmt}",
-        content_type=FORMATS[fmt],
+        sha256=stored.sha256,
+        filename=f"payout-batch-{batch.pk:06d}{'' if chosen.code == DEFAULT_LAYOUT else '-' + chosen.code}.{fmt}",
+        content_type=FORMATS[fmt]
+        if chosen.encoding.startswith("utf")
+        else FORMATS[fmt].replace("utf-8", chosen.encoding),
     )
 
 

@@ -52,12 +52,7 @@ class PayoutBatch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
-    # The bank files, written once at the first download and served byte for byte afterwards.
-    csv_name = models.CharField(max_length=200, blank=True)
-    csv_sha256 = models.CharField(max_length=64, blank=True)
-    xlsx_name = models.CharField(max_length=200, blank=True)
-    xlsx_sha256 = models.CharField(max_length=64, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("发放批次")
@@ -78,6 +73,27 @@ class PayoutBatch(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+class PayoutBankFile(AppendOnlyModel):
+    """One bank file of a batch (format and layout), written once at its first download and served byte for byte
+    afterwards, checked against its SHA-256."""
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="bank_files")
+    fmt = models.CharField(_("文件格式"), max_length=4)
+    layout = models.CharField(_("银行文件格式"), max_length=40)
+    stored_name = models.CharField(_("存储文件名"), max_length=200)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("银行文件")
+        verbose_name_plural = _("银行文件")
+        ordering = ["batch_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "fmt", "layout"], name="payout_bank_file_unique"),
+        ]
 
 
 class Payout(models.Model):

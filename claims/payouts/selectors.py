@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from claims.models import PayoutBatch
+from claims.models import PayoutBankFile, PayoutBatch
 from claims.money import money_str
+from claims.payouts.layouts import DEFAULT_LAYOUT
 
 
 def batch_summary(batch: PayoutBatch) -> dict[str, Any]:
+    files = dict(
+        PayoutBankFile.objects.filter(batch=batch, layout=DEFAULT_LAYOUT).values_list("fmt", "sha256")
+    )
     return {
         "id": batch.pk,
         "count": batch.count,
@@ -19,8 +23,6 @@ def batch_summary(batch: PayoutBatch) -> dict[str, Any]:
         "created_at": batch.created_at.isoformat(),
         "approved_by": batch.approved_by.get_username() if batch.approved_by_id else None,
         "approved_at": batch.approved_at.isoformat() if batch.approved_at else None,
-        "files": {
-            "csv": batch.csv_sha256 or None,
-            "xlsx": batch.xlsx_sha256 or None,
-        },
+        # The SHA-256 of each bank file of the default layout written so far.
+        "files": {fmt: files.get(fmt) for fmt in ("csv", "xlsx")},
     }
