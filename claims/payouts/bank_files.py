@@ -326,6 +326,68 @@ def results_parse(data: bytes) -> list[ResultLine]:
     return lines
 
 
+@dataclass
+class ResultsPreview:
+    """What importing a results file would do, computed without changing anything."""
+
+    batch_id: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[LineProblem] = field(default_factory=list)
+    paid: int = 0
+    paid_total: Decimal = ZERO
+    failed: int = 0
+    failed_total: Decimal = ZERO
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def results_preview(batch_id: int, data: bytes, user) -> ResultsPreview:
+    """The lines of a results file matched to the batch's payouts, with counts and totals, and the refused lines
+    with their reasons. Nothing is written: `results_import` applies the same file (all or nothing)."""
+    require_finance(user)
+    batch = PayoutBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound("batch_not_found", _("发放批次不存在"))
+    if batch.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
+        raise Conflict("batch_not_approved", _("批次尚未复核，不能导入结果"))
+    preview = ResultsPreview(batch_id=batch_id)
+    try:
+        lines = results_parse(data)
+    except ResultsRefused as exc:
+        preview.problems = exc.problems
+        return preview
+    payouts = {p.claim_id: p for p in Payout.objects.filter(batch_id=batch_id).select_related("claim")}
+    claims = {p.claim.claim_number: p.claim for p in payouts.values()}
+    plan, preview.problems = _results_plan(lines, claims, payouts)
+    for line, payout, _claim in plan:
+        unchanged = _unchanged(line, payout)
+        if unchanged:
+            preview.unchanged += 1
+        elif line.result == "paid":
+            preview.paid += 1
+            preview.paid_total += payout.amount
+        else:
+            preview.failed += 1
+            preview.failed_total += payout.amount
+        preview.rows.append(
+            {
+                "line": line.line,
+                "claim_number": line.claim_number,
+                "payee_name": payout.payee_name,
+                "bank_account": payout.bank_account_masked,
+                "amount": payout.amount,
+                "result": line.result,
+                "bank_reference": line.bank_reference,
+                "reason": line.reason,
+                "unchanged": unchanged,
+            }
+        )
+    return preview
+
+
 def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", request=None) -> ImportSummary:
     """Apply the bank's results to the batch: all lines or none. Importing the same file again changes nothing."""
     require_finance(user)
@@ -353,39 +415,7 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
         if batch.status == PayoutBatch.Status.CREATED:
             raise Conflict("batch_not_approved", _("批次尚未复核，不能导入结果"))
 
-        plan: list[tuple[ResultLine, Payout, Claim]] = []
-        problems: list[LineProblem] = []
-        seen: set[str] = set()
-        for line in lines:
-            claim = claims.get(line.claim_number)
-            payout = payouts.get(claim.pk) if claim else None
-            if claim is None or payout is None:
-                problems.append(
-                    LineProblem(line.line, line.claim_number, "not_in_batch", _("该申请不在本批次中"))
-                )
-                continue
-            if line.claim_number in seen:
-                problems.append(
-                    LineProblem(line.line, line.claim_number, "duplicate_line", _("同一申请在文件中出现多次"))
-                )
-                continue
-            seen.add(line.claim_number)
-            if line.amount is not None and line.amount != payout.amount:
-                problems.append(
-                    LineProblem(
-                        line.line,
-                        line.claim_number,
-                        "amount_mismatch",
-                        _("金额 %(a)s 与发放金额 %(b)s 不符")
-                        % {"a": money_str(line.amount), "b": money_str(payout.amount)},
-                    )
-                )
-                continue
-            problem = _line_problem(line, payout, claim)
-            if problem:
-                problems.append(LineProblem(line.line, line.claim_number, *problem))
-                continue
-            plan.append((line, payout, claim))
+        plan, problems = _results_plan(lines, claims, payouts)
         if problems:
             raise ResultsRefused(problems)
 
@@ -446,6 +476,46 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
     return summary
 
 
+def _results_plan(
+    lines: list[ResultLine], claims: dict[str, Claim], payouts: dict[int, Payout]
+) -> tuple[list[tuple[ResultLine, Payout, Claim]], list[LineProblem]]:
+    """Match each line to its payout in the batch: what would be applied, and every line that cannot be."""
+    plan: list[tuple[ResultLine, Payout, Claim]] = []
+    problems: list[LineProblem] = []
+    seen: set[str] = set()
+    for line in lines:
+        claim = claims.get(line.claim_number)
+        payout = payouts.get(claim.pk) if claim else None
+        if claim is None or payout is None:
+            problems.append(
+                LineProblem(line.line, line.claim_number, "not_in_batch", _("该申请不在本批次中"))
+            )
+            continue
+        if line.claim_number in seen:
+            problems.append(
+                LineProblem(line.line, line.claim_number, "duplicate_line", _("同一申请在文件中出现多次"))
+            )
+            continue
+        seen.add(line.claim_number)
+        if line.amount is not None and line.amount != payout.amount:
+            problems.append(
+                LineProblem(
+                    line.line,
+                    line.claim_number,
+                    "amount_mismatch",
+                    _("金额 %(a)s 与发放金额 %(b)s 不符")
+                    % {"a": money_str(line.amount), "b": money_str(payout.amount)},
+                )
+            )
+            continue
+        problem = _line_problem(line, payout, claim)
+        if problem:
+            problems.append(LineProblem(line.line, line.claim_number, *problem))
+            continue
+        plan.append((line, payout, claim))
+    return plan, problems
+
+
 def _unchanged(line: ResultLine, payout: Payout) -> bool:
     return (line.result == "paid" and payout.status == P.PAID) or (
         line.result == "failed" and payout.status == P.FAILED
@@ -474,6 +544,41 @@ def _line_problem(line: ResultLine, payout: Payout, claim: Claim) -> tuple[str, 
             return "invalid_claim_status", _("申请状态不允许记录发放结果")
         return None
     return "payout_cancelled", _("该发放指令已作废")
+
+
+def results_stage(batch_id: int, data: bytes, user) -> str:
+    """Keep an uploaded results file between its preview and the confirmation; returns its SHA-256."""
+    require_finance(user)
+    if len(data) > MAX_RESULTS_BYTES:
+        raise ResultsRefused([LineProblem(0, "", "file_too_large", _("文件过大"))])
+    sha = hashlib.sha256(data).hexdigest()
+    path = _staged_results_path(batch_id, sha)
+    if not path.exists():
+        tmp = atomic_target(path)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return sha
+
+
+def results_staged(batch_id: int, sha: str) -> bytes:
+    """The bytes of a staged results file (by its SHA-256), checked against it."""
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise ServiceError("invalid_upload", _("回盘文件标识无效，请重新上传"))
+    path = _staged_results_path(batch_id, sha)
+    data = path.read_bytes() if path.exists() else b""
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise ServiceError("upload_expired", _("待确认的回盘文件已失效，请重新上传"))
+    return data
+
+
+def _staged_results_path(batch_id: int, sha: str) -> Path:
+    return (
+        Path(settings.EXPORTS_DIR)
+        / "payout-batches"
+        / "results"
+        / "staged"
+        / f"batch-{batch_id:06d}-{sha}.csv"
+    )
 
 
 def _store_results_file(batch_id: int, sha: str, data: bytes) -> str:

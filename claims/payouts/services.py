@@ -176,8 +176,11 @@ def require_finance(user) -> None:
         raise Forbidden("permission_denied", _("只有财务人员可以执行此操作"))
 
 
-def batch_create(user, *, program_code: str | None = None, request=None) -> PayoutBatch:
-    """A batch of every approved claim's pending payout not yet in a batch (creating missing instructions)."""
+def batch_create(
+    user, *, program_code: str | None = None, payout_ids: list[int] | None = None, request=None
+) -> PayoutBatch:
+    """A batch of every approved claim's pending payout not yet in a batch (creating missing instructions), or of
+    the selected `payout_ids` among them (409 `nothing_to_pay` when none of them can be batched)."""
     require_finance(user)
     program = None
     if program_code:
@@ -187,6 +190,8 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
     with transaction.atomic():
         # Instructions a lost message never created are created here, under the claim lock, first.
         missing = Claim.objects.select_for_update().filter(pk__in=claims_without_payout(limit=100_000))
+        if payout_ids is not None:
+            missing = missing.none()  # a selection names existing instructions only
         if program is not None:
             missing = missing.filter(program=program)
         for claim in missing.order_by("id"):
@@ -196,6 +201,8 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
         )
         if program is not None:
             payouts = payouts.filter(program=program)
+        if payout_ids is not None:
+            payouts = payouts.filter(pk__in=payout_ids)
         ids = list(payouts.order_by("id").values_list("id", flat=True))
         if not ids:
             raise Conflict("nothing_to_pay", _("没有待编批的已审核申请"))

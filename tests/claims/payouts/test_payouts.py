@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from openpyxl import load_workbook
 
-from claims.models import AuditLog, Payout, PayoutBankFile, PayoutBatch
+from claims.models import AuditLog, Payout, PayoutBankFile
 from claims.payouts.services import claims_without_payout, payout_create_for_claim, payouts_sweep
 from conftest import token_client
 from tests.claims.payouts.payout_helpers import approve, approved_claims, assert_budget_clean, payout_of
