@@ -7,7 +7,7 @@ from typing import Any
 from claims.intake.models import ClaimStatus
 from claims.models import Claim, ClaimEvent
 from claims.money import money_str
-from claims.programs.budget import claim_queue_position
+from claims.programs.selectors import claim_queue_position
 
 
 def claim_public_events(claim: Claim) -> list[dict[str, Any]]:

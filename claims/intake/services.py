@@ -30,7 +30,8 @@ from claims.intake.models import Channel, ClaimStatus
 from claims.intake.transitions import claim_transition
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
 from claims.money import money_str, parse_money
-from claims.programs.budget import budget_can_reserve, claim_queue_position, program_lock
+from claims.programs.budget import budget_can_reserve, program_lock
+from claims.programs.selectors import claim_queue_position
 from claims.programs.services import subsidy_quote
 from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS, OPTIONAL_FIELDS, FuelType
 

@@ -1,4 +1,4 @@
-"""Finance pages in the admin: payout batches (approve, download), payouts, result imports, reports.
+"""Finance pages in the admin: payout batches (approve, cancel, download), payouts (retry), result imports.
 
 Registered from the end of `claims/admin.py`. Read-only lists; every action goes through a service.
 """
@@ -30,7 +30,6 @@ from claims.payouts.bank_files import (
 from claims.payouts.layouts import bank_layouts
 from claims.payouts.selectors import batch_detail, payouts_waiting
 from claims.payouts.services import batch_approve, batch_cancel, batch_create, payout_retry
-from claims.reports.services import REPORT_KINDS, budget_chart, report_export
 
 FINANCE_VIEW = (FINANCE, AUDITOR)
 
@@ -140,12 +139,6 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
             path("<int:batch_id>/approve/", view(self.approve_view), name="claims_payoutbatch_approve"),
             path("<int:batch_id>/cancel/", view(self.cancel_view), name="claims_payoutbatch_cancel"),
             path("<int:batch_id>/results/", view(self.results_view), name="claims_payoutbatch_results"),
-            path("reports/", view(self.reports_view), name="claims_payoutbatch_reports"),
-            path(
-                "reports/<slug:code>/<slug:kind>/<str:fmt>/",
-                view(self.report_file_view),
-                name="claims_payoutbatch_report_file",
-            ),
             *super().get_urls(),
         ]
 
@@ -271,31 +264,6 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
         except ServiceError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
             return HttpResponseRedirect(reverse("admin:claims_payoutbatch_changelist"))
-        return FileResponse(
-            open(f.path, "rb"), as_attachment=True, filename=f.filename, content_type=f.content_type
-        )  # noqa: SIM115
-
-    def reports_view(self, request):
-        if not has_role(request.user, *FINANCE_VIEW):
-            raise PermissionDenied
-        programs = [
-            {"program": p, "chart": budget_chart(p)}
-            for p in Program.objects.prefetch_related("tiers").order_by("code")
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("报表与预算"),
-            "programs": programs,
-            "kinds": REPORT_KINDS,
-        }
-        return TemplateResponse(request, "claims/finance/reports.html", context)
-
-    def report_file_view(self, request, code: str, kind: str, fmt: str):
-        try:
-            f = report_export(code, kind, fmt, request.user, request=request)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:claims_payoutbatch_reports"))
         return FileResponse(
             open(f.path, "rb"), as_attachment=True, filename=f.filename, content_type=f.content_type
         )  # noqa: SIM115

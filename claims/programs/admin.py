@@ -9,10 +9,11 @@ from claims.accounts.admin import RoleAdmin
 from claims.accounts.roles import AUDITOR, FINANCE
 from claims.models import LedgerEntry, Program
 from claims.money import money_display
+from claims.reports.admin import ReportsAdminMixin
 
 
 @admin.register(Program)
-class ProgramAdmin(RoleAdmin):
+class ProgramAdmin(ReportsAdminMixin, RoleAdmin):
     list_display = (
         "code",
         "name",

@@ -54,16 +54,6 @@ def waitlist_promote(program: Program) -> list[Claim]:
             return promoted
 
 
-def claim_queue_position(claim: Claim) -> int | None:
-    """1 = next to be promoted; None unless waitlisted."""
-    if claim.status != ClaimStatus.WAITLISTED:
-        return None
-    ahead = Claim.objects.filter(
-        program_id=claim.program_id, status=ClaimStatus.WAITLISTED, seq__lt=claim.seq
-    ).count()
-    return ahead + 1
-
-
 @dataclass
 class BudgetReport:
     program: str

@@ -16,7 +16,7 @@ from claims.intake.models import ClaimStatus, DocumentKind
 from claims.intake.selectors import claim_returned_info
 from claims.models import Claim, ClaimCheck, ClaimDocument, ClaimEvent, Program
 from claims.money import money_display, money_str
-from claims.programs.budget import claim_queue_position
+from claims.programs.selectors import claim_queue_position
 from claims.vocabulary import CHECK_CODES, DECLARED_FIELD_NAMES, MONEY_FIELDS, values_agree
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ SHORTCUTS = (
         (FINANCE, AUDITOR),
     ),
     (_("发放失败的指令"), "admin:claims_payout_changelist", "?status__exact=failed", (FINANCE, AUDITOR)),
-    (_("报表与预算"), "admin:claims_payoutbatch_reports", "", (FINANCE, AUDITOR)),
+    (_("报表与预算"), "admin:claims_program_reports", "", (FINANCE, AUDITOR)),
 )
 
 

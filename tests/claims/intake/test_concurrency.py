@@ -10,7 +10,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from claims.models import Claim
-from claims.programs.budget import claim_queue_position
+from claims.programs.selectors import claim_queue_position
 from tests.factories import claim_payload, document_files, make_program
 
 THREADS = 40  # concurrent connections (PostgreSQL's default limit is 100)

@@ -104,7 +104,7 @@ def test_reports_refusals(program, reviewer, finance):
 def test_admin_finance_pages_and_chart(client, program, finance, finance2, auditor):
     _setup(program, finance, finance2)
     client.force_login(auditor)
-    r = client.get("/admin/claims/payoutbatch/reports/")
+    r = client.get("/admin/claims/program/reports/")
     assert r.status_code == 200
     html = r.content.decode()
     assert (
@@ -115,7 +115,7 @@ def test_admin_finance_pages_and_chart(client, program, finance, finance2, audit
     )
     assert client.get("/admin/claims/payoutbatch/").status_code == 200
     assert client.get("/admin/claims/payout/").status_code == 200
-    r = client.get(f"/admin/claims/payoutbatch/reports/{program.code}/vehicles/xlsx/")
+    r = client.get(f"/admin/claims/program/reports/{program.code}/vehicles/xlsx/")
     assert r.status_code == 200
     client.force_login(finance)
     batch = PayoutBatch.objects.get()
