@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims.models import AuditLog, Claim, Payout, PayoutBatch
 from tests.claims.payouts.payout_helpers import approved_claims, assert_budget_clean, results_csv
@@ -98,3 +100,25 @@ def test_finance_home_offers_only_its_pages_and_403_is_chinese(client, finance):
     assert "窗口受理" not in page and "报表与预算" in page and "新建发放批次" in page
     r = client.get("/admin/claims/claim/counter/")
     assert r.status_code == 403 and "无权访问" in r.content.decode() and "Forbidden" not in r.content.decode()
+
+
+def test_finance_lists_make_the_same_number_of_queries_for_more_rows(client, program, finance, finance2):
+    def batches(n):
+        for _ in range(n):
+            approved_claims(program, 1)
+            client.force_login(finance)
+            client.post(BATCHES + "create/", {})
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    batches(1)
+    client.force_login(finance2)
+    few = {url: count(url) for url in (BATCHES, "/admin/claims/payout/", "/admin/claims/program/reports/")}
+    batches(4)
+    client.force_login(finance2)
+    for url, n in few.items():
+        assert count(url) <= n, url
+        assert n <= 15, url
