@@ -21,6 +21,7 @@ from claims.ledger.models import LedgerLine, LedgerPublication
 from claims.notifications.models import Notification, NotificationStatus
 from claims.payouts.models import (
     Payout,
+    PayoutBankFile,
     PayoutBatch,
     PayoutBatchEvent,
     PayoutEvent,
@@ -55,6 +56,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Payout",
+    "PayoutBankFile",
     "PayoutBatch",
     "PayoutBatchEvent",
     "PayoutEvent",

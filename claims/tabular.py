@@ -12,6 +12,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -75,19 +76,37 @@ class WrittenFile:
     rows: int
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> WrittenFile:
-    """UTF-8 with BOM (so Excel opens Chinese text correctly), CRLF line ends, every text cell neutralised."""
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encoding: str = "utf-8-sig",
+    verbatim: Sequence[int] = (),
+) -> WrittenFile:
+    """CRLF line ends, every text cell neutralised except the `verbatim` columns (cells the caller built safely,
+    e.g. `="0123"` around digits). `utf-8-sig` writes a BOM so Excel opens Chinese text correctly; other
+    encodings (`utf-8`, `gbk`, ...) write none. A character the encoding cannot hold raises UnicodeEncodeError."""
     n = 0
+    keep = frozenset(verbatim)
     with open(path, "wb") as raw:
         hashing = _HashingWriter(raw)
         buffered = io.BufferedWriter(hashing, buffer_size=1 << 16)
-        text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
-        text.write(BOM)
+        bom = encoding == "utf-8-sig"
+        text = io.TextIOWrapper(buffered, encoding="utf-8" if bom else encoding, newline="")
+        if bom:
+            text.write(BOM)
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(header)
         format_row = csv_row
         for row in rows:
-            writer.writerow(format_row(row))
+            if keep:
+                cells = format_row(row)
+                for i in keep:
+                    cells[i] = row[i]
+                writer.writerow(cells)
+            else:
+                writer.writerow(format_row(row))
             n += 1
         text.flush()
         buffered.flush()
@@ -100,8 +119,10 @@ def write_xlsx(
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
     *,
     money_columns: dict[str, Sequence[int]] | None = None,
+    text_columns: dict[str, Sequence[int]] | None = None,
 ) -> WrittenFile:
-    """An openpyxl write-only workbook (rows are streamed to disk). Text cells neutralised; money as numbers."""
+    """An openpyxl write-only workbook (rows are streamed to disk). Text cells neutralised; money as numbers;
+    `text_columns` formatted as text (`@`), so a spreadsheet keeps every digit of an account number."""
     wb = Workbook(write_only=True)
     n = 0
     for title, header, rows in sheets:
@@ -113,10 +134,20 @@ def write_xlsx(
             bold.append(c)
         ws.append(bold)
         money_idx = set((money_columns or {}).get(title, ()))
+        text_idx = set((text_columns or {}).get(title, ()))
+        text_style = None
+        if text_idx:
+            template = WriteOnlyCell(ws, value="")
+            template.number_format = "@"
+            text_style = template._style  # one style for every text cell (setting it per cell is slow)
         for row in rows:
             out = []
             for i, v in enumerate(row):
-                if isinstance(v, str):
+                if i in text_idx and v is not None:
+                    c = WriteOnlyCell(ws, value=neutralise(str(v)))
+                    c._style = copy(text_style)
+                    out.append(c)
+                elif isinstance(v, str):
                     out.append(neutralise(v))
                 elif isinstance(v, Decimal):
                     if i in money_idx:

@@ -10,29 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from claims.accounts.admin import RoleAdmin
 from claims.accounts.roles import AUDITOR, has_role
+from claims.audit.events import AUDIT_EVENTS, detail_text, event_label
 from claims.audit.services import audit_export_record
 from claims.models import AuditLog
-
-AUDIT_ACTIONS = {
-    "claim_approved": gettext_lazy("审核通过"),
-    "claim_rejected": gettext_lazy("不予通过"),
-    "claim_returned": gettext_lazy("退回补正"),
-    "claim_corrected": gettext_lazy("申请人补正"),
-    "claim_correction_expired": gettext_lazy("逾期未补正，已过期"),
-    "claim_payout_fix_expired": gettext_lazy("发放失败后逾期未更正账户，已过期"),
-    "claim_review_opened": gettext_lazy("打开审核页面"),
-    "program_closed": gettext_lazy("补贴活动结束"),
-    "settlement_export": gettext_lazy("导出结算报表"),
-    "claim_counter_intake": gettext_lazy("窗口受理"),
-    "pii_view": gettext_lazy("查看完整个人信息"),
-    "document_view": gettext_lazy("查看申请材料"),
-    "api_token_issued": gettext_lazy("获取接口令牌"),
-    "audit_export": gettext_lazy("导出审计日志"),
-}
 
 
 class AuditActionFilter(admin.SimpleListFilter):
@@ -40,7 +24,7 @@ class AuditActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return list(AUDIT_ACTIONS.items())
+        return list(AUDIT_EVENTS.items())
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -65,12 +49,11 @@ class AuditLogAdmin(RoleAdmin):
     list_display = (
         "created_at",
         "actor_label",
-        "action",
-        "claim",
-        "object_type",
-        "object_id",
+        "action_display",
+        "claim_number",
+        "object_display",
         "ip_address",
-        "detail",
+        "detail_display",
     )
     list_filter = (AuditActionFilter, ("created_at", admin.DateFieldListFilter))
     list_select_related = ("claim",)
@@ -81,6 +64,22 @@ class AuditLogAdmin(RoleAdmin):
 
     def has_module_permission(self, request) -> bool:
         return has_role(request.user, AUDITOR)
+
+    @admin.display(description=gettext_lazy("操作"), ordering="action")
+    def action_display(self, obj):
+        return event_label(obj.action)
+
+    @admin.display(description=gettext_lazy("申请编号"))
+    def claim_number(self, obj):
+        return obj.claim.claim_number if obj.claim_id else "—"
+
+    @admin.display(description=gettext_lazy("对象"))
+    def object_display(self, obj):
+        return f"{obj.object_type} #{obj.object_id}" if obj.object_type else "—"
+
+    @admin.display(description=gettext_lazy("详情"))
+    def detail_display(self, obj):
+        return detail_text(obj.detail)
 
     def get_urls(self):
         return [
@@ -106,6 +105,7 @@ class AuditLogAdmin(RoleAdmin):
             "ip_address",
             "detail",
         ]
+        header += [gettext("操作（说明）"), gettext("详情（说明）")]
 
         def rows():
             yield "\ufeff"  # so spreadsheet programs read UTF-8
@@ -124,6 +124,8 @@ class AuditLogAdmin(RoleAdmin):
                             row.object_id,
                             row.ip_address or "",
                             json.dumps(row.detail, ensure_ascii=False, sort_keys=True),
+                            event_label(row.action),
+                            detail_text(row.detail),
                         )
                     ]
                 )

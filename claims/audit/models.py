@@ -8,16 +8,23 @@ from claims.base import AppendOnlyModel
 class AuditLog(AppendOnlyModel):
     """Who did what, when, from where: decisions, changes, and every display of unmasked personal data."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作账号")
+    )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=60, db_index=True)
     claim = models.ForeignKey(
-        "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="audit"
+        "claims.Claim",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit",
+        verbose_name=_("申请"),
     )
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
+    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -91,11 +91,15 @@ class PayoutBatchFileView(FinanceView):
 
     @extend_schema(
         summary="The bank file of an approved batch",
-        parameters=[OpenApiParameter("format", str, enum=["csv", "xlsx"], required=True)],
+        parameters=[
+            OpenApiParameter("format", str, enum=["csv", "xlsx"], required=True),
+            OpenApiParameter("layout", str, description="a bank file layout; `default` when omitted"),
+        ],
     )
     def get(self, request, batch_id: int):
         fmt = (request.query_params.get("format") or "csv").lower()
-        bank_file = batch_file(batch_id, fmt, request.user, request=request)
+        layout = request.query_params.get("layout") or None
+        bank_file = batch_file(batch_id, fmt, request.user, layout=layout, request=request)
         response = FileResponse(
             open(bank_file.path, "rb"),  # noqa: SIM115 - FileResponse closes it
             as_attachment=True,

@@ -26,8 +26,15 @@ from claims.intake.models import ClaimStatus
 from claims.ledger import tasks as ledger_tasks
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_money
-from claims.payouts.models import PayoutStatus
-from claims.payouts.services import batch_complete_if_done, failure_reason, payout_purpose, require_finance
+from claims.payouts.layouts import DEFAULT_LAYOUT, ROW_FIELDS, BankLayout, bank_layout
+from claims.payouts.models import PayoutBankFile, PayoutStatus
+from claims.payouts.services import (
+    batch_complete_if_done,
+    failure_reason,
+    gateway_enabled,
+    payout_purpose,
+    require_finance,
+)
 from claims.payouts.transitions import payout_transition
 from claims.programs.budget import program_lock
 from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
@@ -35,7 +42,6 @@ from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
 P = PayoutStatus
 S = ClaimStatus
 
-BANK_FILE_COLUMNS = ("claim_number", "payee_name", "account_number", "bank_name", "amount", "purpose")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -49,23 +55,51 @@ MAX_RESULTS_BYTES = 10 * 1024 * 1024
 PayoutRow = tuple[str, str, str, str, Decimal, str]
 
 
-def bank_file_rows(rows: Iterable[PayoutRow]) -> Iterator[tuple[Any, ...]]:
-    """The data rows followed by the totals line (count and sum)."""
+def _account_cell(account: str, style: str) -> str:
+    """The account number as a CSV cell a spreadsheet keeps as text (digits only; see `layouts.py`)."""
+    if not account.isdigit() or style == "plain":
+        return account
+    return f'="{account}"' if style == "formula" else "\t" + account
+
+
+def bank_file_rows(rows: Iterable[PayoutRow], layout: BankLayout, fmt: str) -> Iterator[tuple[Any, ...]]:
+    """The data rows in the layout's column order, then a totals line (count and sum) if the layout wants one."""
     count, total = 0, ZERO
+    order = layout.indexes
+    account = ROW_FIELDS.index("account_number")
+    style = layout.csv_account_text if fmt == "csv" else "plain"
     for row in rows:
         count += 1
         total += row[4]
-        yield row
-    yield (_("合计"), _("共 %(n)d 笔") % {"n": count}, "", "", total, "")
+        if style != "plain":
+            row = (*row[:account], _account_cell(row[account], style), *row[account + 1 :])
+        yield tuple(row[i] for i in order)
+    if layout.total_row:
+        names = [name for name, _header in layout.columns]
+        totals = {names[0]: _("合计")}
+        if "amount" in names:
+            totals["amount"] = total
+        count_at = next((n for n in ("payee_name", *names) if n in names and n not in totals), None)
+        if count_at:
+            totals[count_at] = _("共 %(n)d 笔") % {"n": count}
+        yield tuple(totals.get(name, "") for name in names)
 
 
-def write_bank_file(path: Path, fmt: str, rows: Iterable[PayoutRow]):
-    """Write one bank file (streamed: constant memory for any number of rows)."""
+def write_bank_file(path: Path, fmt: str, rows: Iterable[PayoutRow], layout: BankLayout | None = None):
+    """Write one bank file in `layout` (default: the default layout), streamed: constant memory for any rows."""
+    layout = layout or bank_layout(None)
+    data = bank_file_rows(rows, layout, fmt)
+    account = layout.column_of("account_number")
     if fmt == "csv":
-        return write_csv(path, BANK_FILE_COLUMNS, bank_file_rows(rows))
+        keep = () if account is None or layout.csv_account_text == "plain" else (account,)
+        return write_csv(path, layout.headers, data, encoding=layout.encoding, verbatim=keep)
     if fmt == "xlsx":
+        amount = layout.column_of("amount")
         return write_xlsx(
-            path, [("payouts", BANK_FILE_COLUMNS, bank_file_rows(rows))], money_columns={"payouts": [4]}
+            path,
+            [("payouts", layout.headers, data)],
+            money_columns={"payouts": [] if amount is None else [amount]},
+            text_columns={"payouts": [] if account is None else [account]},
         )
     raise ValueError(fmt)
 
@@ -92,53 +126,77 @@ def _exports_dir() -> Path:
     return Path(settings.EXPORTS_DIR) / "payout-batches"
 
 
-def batch_file(batch_id: int, fmt: str, user, *, request=None) -> BankFile:
-    """The batch's bank file in `fmt`, written at the first download; 409 before the second approval."""
+def batch_file(batch_id: int, fmt: str, user, *, layout: str | None = None, request=None) -> BankFile:
+    """The batch's bank file in `fmt` and `layout`, written at its first download and served byte for byte
+    afterwards; 409 before the second approval."""
     require_finance(user)
     if fmt not in FORMATS:
         raise ServiceError("invalid_format", _("格式只能是 csv 或 xlsx"))
+    chosen = bank_layout(layout)
+    if chosen is None:
+        raise ServiceError("invalid_layout", _("银行文件格式不存在：%(l)s") % {"l": layout})
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None:
             raise NotFound("batch_not_found", _("发放批次不存在"))
-        if batch.status == PayoutBatch.Status.CREATED:
+        if batch.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
             raise Conflict("batch_not_approved", _("批次须经另一名财务人员复核后才能导出"))
-        name_field, sha_field = f"{fmt}_name", f"{fmt}_sha256"
-        stored_name = getattr(batch, name_field)
-        if stored_name:
-            path = _exports_dir() / stored_name
-            if not path.exists() or file_sha256(path) != getattr(batch, sha_field):
+        if gateway_enabled():
+            # The approved batch is paid through the bank's API; a file as well could pay it twice.
+            raise Conflict(
+                "batch_paid_by_gateway", _("已启用银行接口发放：本批次由接口逐笔发放，不导出银行文件")
+            )
+        stored = PayoutBankFile.objects.filter(batch=batch, fmt=fmt, layout=chosen.code).first()
+        if stored is not None:
+            path = _exports_dir() / stored.stored_name
+            if not path.exists() or file_sha256(path) != stored.sha256:
                 raise ServiceError(
                     "export_file_damaged", _("已导出的银行文件缺失或与校验值不符，请联系管理员"), status=500
                 )
         else:
-            stored_name = f"batch-{batch.pk:06d}.{fmt}"
+            suffix = "" if chosen.code == DEFAULT_LAYOUT else f"-{chosen.code}"
+            stored_name = f"batch-{batch.pk:06d}{suffix}.{fmt}"
             path = _exports_dir() / stored_name
             tmp = atomic_target(path)
             try:
-                written = write_bank_file(tmp, fmt, batch_payout_rows(batch))
+                written = write_bank_file(tmp, fmt, batch_payout_rows(batch), chosen)
                 tmp.replace(path)
+            except UnicodeEncodeError as exc:
+                tmp.unlink(missing_ok=True)
+                raise Conflict(
+                    "bank_file_unencodable",
+                    _("有字符无法用 %(e)s 编码写入（%(c)s），请改用其他格式")
+                    % {"e": chosen.encoding, "c": exc.object[exc.start : exc.end]},
+                ) from None
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            setattr(batch, name_field, stored_name)
-            setattr(batch, sha_field, written.sha256)
-            batch.save(update_fields=[name_field, sha_field])
+            stored = PayoutBankFile.objects.create(
+                batch=batch,
+                fmt=fmt,
+                layout=chosen.code,
+                stored_name=stored_name,
+                sha256=written.sha256,
+                created_by=user,
+            )
         audit_log(
             "payout_file_exported",
             actor=user,
             request=request,
             obj=batch,
             format=fmt,
-            sha256=getattr(batch, sha_field),
+            layout=chosen.code,
+            sha256=stored.sha256,
             count=batch.count,
             total=money_str(batch.total),
         )
     return BankFile(
         path=path,
-        sha256=getattr(batch, sha_field),
-        filename=f"payout-batch-{batch.pk:06d}.{fmt}",
-        content_type=FORMATS[fmt],
+        sha256=stored.sha256,
+        filename=f"payout-batch-{batch.pk:06d}{'' if chosen.code == DEFAULT_LAYOUT else '-' + chosen.code}.{fmt}",
+        content_type=FORMATS[fmt]
+        if chosen.encoding.startswith("utf")
+        else FORMATS[fmt].replace("utf-8", chosen.encoding),
     )
 
 
@@ -269,6 +327,68 @@ def results_parse(data: bytes) -> list[ResultLine]:
     return lines
 
 
+@dataclass
+class ResultsPreview:
+    """What importing a results file would do, computed without changing anything."""
+
+    batch_id: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[LineProblem] = field(default_factory=list)
+    paid: int = 0
+    paid_total: Decimal = ZERO
+    failed: int = 0
+    failed_total: Decimal = ZERO
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def results_preview(batch_id: int, data: bytes, user) -> ResultsPreview:
+    """The lines of a results file matched to the batch's payouts, with counts and totals, and the refused lines
+    with their reasons. Nothing is written: `results_import` applies the same file (all or nothing)."""
+    require_finance(user)
+    batch = PayoutBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound("batch_not_found", _("发放批次不存在"))
+    if batch.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
+        raise Conflict("batch_not_approved", _("批次尚未复核，不能导入结果"))
+    preview = ResultsPreview(batch_id=batch_id)
+    try:
+        lines = results_parse(data)
+    except ResultsRefused as exc:
+        preview.problems = exc.problems
+        return preview
+    payouts = {p.claim_id: p for p in Payout.objects.filter(batch_id=batch_id).select_related("claim")}
+    claims = {p.claim.claim_number: p.claim for p in payouts.values()}
+    plan, preview.problems = _results_plan(lines, claims, payouts)
+    for line, payout, _claim in plan:
+        unchanged = _unchanged(line, payout)
+        if unchanged:
+            preview.unchanged += 1
+        elif line.result == "paid":
+            preview.paid += 1
+            preview.paid_total += payout.amount
+        else:
+            preview.failed += 1
+            preview.failed_total += payout.amount
+        preview.rows.append(
+            {
+                "line": line.line,
+                "claim_number": line.claim_number,
+                "payee_name": payout.payee_name,
+                "bank_account": payout.bank_account_masked,
+                "amount": payout.amount,
+                "result": line.result,
+                "bank_reference": line.bank_reference,
+                "reason": line.reason,
+                "unchanged": unchanged,
+            }
+        )
+    return preview
+
+
 def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", request=None) -> ImportSummary:
     """Apply the bank's results to the batch: all lines or none. Importing the same file again changes nothing."""
     require_finance(user)
@@ -296,39 +416,7 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
         if batch.status == PayoutBatch.Status.CREATED:
             raise Conflict("batch_not_approved", _("批次尚未复核，不能导入结果"))
 
-        plan: list[tuple[ResultLine, Payout, Claim]] = []
-        problems: list[LineProblem] = []
-        seen: set[str] = set()
-        for line in lines:
-            claim = claims.get(line.claim_number)
-            payout = payouts.get(claim.pk) if claim else None
-            if claim is None or payout is None:
-                problems.append(
-                    LineProblem(line.line, line.claim_number, "not_in_batch", _("该申请不在本批次中"))
-                )
-                continue
-            if line.claim_number in seen:
-                problems.append(
-                    LineProblem(line.line, line.claim_number, "duplicate_line", _("同一申请在文件中出现多次"))
-                )
-                continue
-            seen.add(line.claim_number)
-            if line.amount is not None and line.amount != payout.amount:
-                problems.append(
-                    LineProblem(
-                        line.line,
-                        line.claim_number,
-                        "amount_mismatch",
-                        _("金额 %(a)s 与发放金额 %(b)s 不符")
-                        % {"a": money_str(line.amount), "b": money_str(payout.amount)},
-                    )
-                )
-                continue
-            problem = _line_problem(line, payout, claim)
-            if problem:
-                problems.append(LineProblem(line.line, line.claim_number, *problem))
-                continue
-            plan.append((line, payout, claim))
+        plan, problems = _results_plan(lines, claims, payouts)
         if problems:
             raise ResultsRefused(problems)
 
@@ -393,6 +481,46 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
     return summary
 
 
+def _results_plan(
+    lines: list[ResultLine], claims: dict[str, Claim], payouts: dict[int, Payout]
+) -> tuple[list[tuple[ResultLine, Payout, Claim]], list[LineProblem]]:
+    """Match each line to its payout in the batch: what would be applied, and every line that cannot be."""
+    plan: list[tuple[ResultLine, Payout, Claim]] = []
+    problems: list[LineProblem] = []
+    seen: set[str] = set()
+    for line in lines:
+        claim = claims.get(line.claim_number)
+        payout = payouts.get(claim.pk) if claim else None
+        if claim is None or payout is None:
+            problems.append(
+                LineProblem(line.line, line.claim_number, "not_in_batch", _("该申请不在本批次中"))
+            )
+            continue
+        if line.claim_number in seen:
+            problems.append(
+                LineProblem(line.line, line.claim_number, "duplicate_line", _("同一申请在文件中出现多次"))
+            )
+            continue
+        seen.add(line.claim_number)
+        if line.amount is not None and line.amount != payout.amount:
+            problems.append(
+                LineProblem(
+                    line.line,
+                    line.claim_number,
+                    "amount_mismatch",
+                    _("金额 %(a)s 与发放金额 %(b)s 不符")
+                    % {"a": money_str(line.amount), "b": money_str(payout.amount)},
+                )
+            )
+            continue
+        problem = _line_problem(line, payout, claim)
+        if problem:
+            problems.append(LineProblem(line.line, line.claim_number, *problem))
+            continue
+        plan.append((line, payout, claim))
+    return plan, problems
+
+
 def _unchanged(line: ResultLine, payout: Payout) -> bool:
     return (line.result == "paid" and payout.status == P.PAID) or (
         line.result == "failed" and payout.status == P.FAILED
@@ -421,6 +549,41 @@ def _line_problem(line: ResultLine, payout: Payout, claim: Claim) -> tuple[str, 
             return "invalid_claim_status", _("申请状态不允许记录发放结果")
         return None
     return "payout_cancelled", _("该发放指令已作废")
+
+
+def results_stage(batch_id: int, data: bytes, user) -> str:
+    """Keep an uploaded results file between its preview and the confirmation; returns its SHA-256."""
+    require_finance(user)
+    if len(data) > MAX_RESULTS_BYTES:
+        raise ResultsRefused([LineProblem(0, "", "file_too_large", _("文件过大"))])
+    sha = hashlib.sha256(data).hexdigest()
+    path = _staged_results_path(batch_id, sha)
+    if not path.exists():
+        tmp = atomic_target(path)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return sha
+
+
+def results_staged(batch_id: int, sha: str) -> bytes:
+    """The bytes of a staged results file (by its SHA-256), checked against it."""
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise ServiceError("invalid_upload", _("回盘文件标识无效，请重新上传"))
+    path = _staged_results_path(batch_id, sha)
+    data = path.read_bytes() if path.exists() else b""
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise ServiceError("upload_expired", _("待确认的回盘文件已失效，请重新上传"))
+    return data
+
+
+def _staged_results_path(batch_id: int, sha: str) -> Path:
+    return (
+        Path(settings.EXPORTS_DIR)
+        / "payout-batches"
+        / "results"
+        / "staged"
+        / f"batch-{batch_id:06d}-{sha}.csv"
+    )
 
 
 def _store_results_file(batch_id: int, sha: str, data: bytes) -> str:

@@ -41,23 +41,30 @@ class PayoutBatch(models.Model):
         CANCELLED = "cancelled", _("已作废")
 
     program = models.ForeignKey(
-        "claims.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="payout_batches"
+        "claims.Program",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payout_batches",
+        verbose_name=_("补贴项目"),
     )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CREATED)
     count = models.PositiveIntegerField(_("笔数"), default=0)
     total = models.DecimalField(_("总金额"), default=0, **MONEY)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("复核人"),
     )
     approved_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
-    # The bank files, written once at the first download and served byte for byte afterwards.
-    csv_name = models.CharField(max_length=200, blank=True)
-    csv_sha256 = models.CharField(max_length=64, blank=True)
-    xlsx_name = models.CharField(max_length=200, blank=True)
-    xlsx_sha256 = models.CharField(max_length=64, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("发放批次")
@@ -80,11 +87,36 @@ class PayoutBatch(models.Model):
         return f"#{self.pk}"
 
 
+class PayoutBankFile(AppendOnlyModel):
+    """One bank file of a batch (format and layout), written once at its first download and served byte for byte
+    afterwards, checked against its SHA-256."""
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="bank_files")
+    fmt = models.CharField(_("文件格式"), max_length=4)
+    layout = models.CharField(_("银行文件格式"), max_length=40)
+    stored_name = models.CharField(_("存储文件名"), max_length=200)
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("银行文件")
+        verbose_name_plural = _("银行文件")
+        ordering = ["batch_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "fmt", "layout"], name="payout_bank_file_unique"),
+        ]
+
+
 class Payout(models.Model):
     """One payment attempt for one claim, with the payee details as they were when it was created."""
 
-    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="payouts")
-    program = models.ForeignKey("claims.Program", on_delete=models.PROTECT, related_name="payouts")
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, related_name="payouts", verbose_name=_("申请")
+    )
+    program = models.ForeignKey(
+        "claims.Program", on_delete=models.PROTECT, related_name="payouts", verbose_name=_("补贴项目")
+    )
     attempt = models.PositiveSmallIntegerField(_("第几次发放"), default=1)
     status = models.CharField(
         _("状态"), max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING, db_index=True
@@ -95,14 +127,19 @@ class Payout(models.Model):
     bank_account = EncryptedTextField(_("银行卡号"))
     bank_account_masked = models.CharField(_("银行卡号"), max_length=19)
     batch = models.ForeignKey(
-        PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+        PayoutBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payouts",
+        verbose_name=_("发放批次"),
     )
     bank_reference = models.CharField(_("银行流水号"), max_length=64, blank=True)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交银行时间"), null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
+    send_attempts = models.PositiveSmallIntegerField(_("接口发送次数"), default=0)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
@@ -135,16 +172,20 @@ class Payout(models.Model):
 class PayoutResultImport(AppendOnlyModel):
     """One uploaded bank results file: who, when, its checksum, and what it changed."""
 
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="result_imports")
-    sha256 = models.CharField(max_length=64)
-    file_name = models.CharField(max_length=200)
-    stored_name = models.CharField(max_length=200)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    lines = models.PositiveIntegerField(default=0)
-    paid = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, related_name="result_imports", verbose_name=_("发放批次")
+    )
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    file_name = models.CharField(_("文件名"), max_length=200)
+    stored_name = models.CharField(_("存储文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    lines = models.PositiveIntegerField(_("行数"), default=0)
+    paid = models.PositiveIntegerField(_("成功笔数"), default=0)
+    failed = models.PositiveIntegerField(_("失败笔数"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变笔数"), default=0)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("银行回盘文件")

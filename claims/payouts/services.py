@@ -8,8 +8,9 @@ Life of a payout
   lost message left behind (the database, not the broker, says what is pending).
 * File route: finance creates a batch (every pending payout of an approved claim), a second finance user approves
   it, the file is downloaded and sent to the bank; the bank's results file is imported (`bank_files.py`).
-* Gateway route (when `PAYOUT_GATEWAY_URL` is set): `payout_send` sends each pending payout through the bank's API
-  with the payout id as idempotency key (`gateway.py`).
+* Gateway route (when `PAYOUT_GATEWAY_URL` is set): batches are made and approved by two finance users exactly as
+  for the file route; only then does `payout_send` send each payout of the approved batch through the bank's API
+  with the payout id as idempotency key (`gateway.py`). An approval of a claim alone never sends money.
 * `paid`: the claim goes approved -> paid and the ledger moves the amount from reserved to paid.
   `failed`: the claim goes approved -> payout_failed (money stays reserved) with the bank's reason.
 * After a failure the applicant gives new bank details (`claim_bank_account_change`): the claim goes back to
@@ -121,10 +122,7 @@ def payout_create_for_claim(claim_id: int) -> Payout | None:
         claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
         if claim is None:
             return None
-        payout, created = _payout_create_locked(claim)
-        if created and gateway_enabled():
-            payout_id = payout.pk
-            transaction.on_commit(lambda: _enqueue_send(payout_id))
+        payout, _created = _payout_create_locked(claim)
     return payout
 
 
@@ -160,7 +158,10 @@ def payouts_sweep(*, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta | None 
         result.created += 1
     if gateway_enabled():
         cutoff = timezone.now() - stale_after
-        pending = Payout.objects.filter(status=P.PENDING, batch__isnull=True, created_at__lt=cutoff)
+        # Only payouts of a batch a second person approved are ever sent.
+        pending = Payout.objects.filter(
+            status=P.BATCHED, batch__status=PayoutBatch.Status.APPROVED, updated_at__lt=cutoff
+        )
         for payout_id in pending.order_by("id").values_list("id", flat=True)[:limit]:
             tasks.payout_send_task.delay(payout_id)
             result.sent += 1
@@ -179,8 +180,11 @@ def require_finance(user) -> None:
         raise Forbidden("permission_denied", _("只有财务人员可以执行此操作"))
 
 
-def batch_create(user, *, program_code: str | None = None, request=None) -> PayoutBatch:
-    """A batch of every approved claim's pending payout not yet in a batch (creating missing instructions)."""
+def batch_create(
+    user, *, program_code: str | None = None, payout_ids: list[int] | None = None, request=None
+) -> PayoutBatch:
+    """A batch of every approved claim's pending payout not yet in a batch (creating missing instructions), or of
+    the selected `payout_ids` among them (409 `nothing_to_pay` when none of them can be batched)."""
     require_finance(user)
     program = None
     if program_code:
@@ -190,6 +194,8 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
     with transaction.atomic():
         # Instructions a lost message never created are created here, under the claim lock, first.
         missing = Claim.objects.select_for_update().filter(pk__in=claims_without_payout(limit=100_000))
+        if payout_ids is not None:
+            missing = missing.none()  # a selection names existing instructions only
         if program is not None:
             missing = missing.filter(program=program)
         for claim in missing.order_by("id"):
@@ -199,6 +205,8 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
         )
         if program is not None:
             payouts = payouts.filter(program=program)
+        if payout_ids is not None:
+            payouts = payouts.filter(pk__in=payout_ids)
         ids = list(payouts.order_by("id").values_list("id", flat=True))
         if not ids:
             raise Conflict("nothing_to_pay", _("没有待编批的已审核申请"))
@@ -243,6 +251,9 @@ def batch_approve(batch_id: int, user, *, request=None) -> PayoutBatch:
                 return batch_get(batch_id)  # a repeated click: already done by this user
             raise Conflict("batch_already_approved", _("该批次已复核"))
         batch_transition(batch, PayoutBatch.Status.APPROVED, actor=user, request=request)
+        if gateway_enabled():
+            payout_ids = list(Payout.objects.filter(batch=batch).order_by("id").values_list("id", flat=True))
+            transaction.on_commit(lambda: [_enqueue_send(pid) for pid in payout_ids])
     return batch_get(batch_id)
 
 
@@ -300,8 +311,9 @@ def _enqueue_send(payout_id: int) -> None:
 def payout_send(payout_id: int, gateway=None) -> str:
     """Send one payout through the bank gateway and record the answer. Returns the payout's status afterwards.
 
-    The payout is marked `submitted` (in its own transaction) before anything goes to the bank, so a batch can
-    never take it and a crash leaves a record that it may have been sent; a `submitted` payout is resumed by asking
+    Only a payout of a batch that a second finance user approved is sent (the two-person rule holds for the
+    gateway as for the bank file); anything else is left as it is. The payout is marked `submitted` (in its own
+    transaction) before anything goes to the bank, so a crash leaves a record that it may have been sent; a `submitted` payout is resumed by asking
     the bank for the status under the same idempotency key before anything is sent again.
     """
 
@@ -309,10 +321,19 @@ def payout_send(payout_id: int, gateway=None) -> str:
     if gateway is None:
         return "no_gateway"
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("claim").filter(pk=payout_id).first()
+        payout = (
+            Payout.objects.select_for_update(of=("self",))
+            .select_related("claim", "batch")
+            .filter(pk=payout_id)
+            .first()
+        )
         if payout is None:
             return "missing"
-        if payout.status == P.PENDING and payout.batch_id is None and payout.claim.status == S.APPROVED:
+        if (
+            payout.status == P.BATCHED
+            and payout.batch.status == PayoutBatch.Status.APPROVED
+            and payout.claim.status == S.APPROVED
+        ):
             resume = False
             payout_transition(payout, P.SUBMITTED, source="gateway")
         elif payout.status == P.SUBMITTED:
@@ -354,6 +375,7 @@ def payout_record_gateway_outcome(payout_id: int, status: str, reference: str, r
             payout_transition(payout, P.FAILED, claim=claim, reason=failure_reason(reason), source="gateway")
         else:  # pragma: no cover
             raise ValueError(status)
+        batch_complete_if_done(payout.batch_id)
         return payout.status
 
 

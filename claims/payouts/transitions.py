@@ -25,8 +25,8 @@ P = PayoutStatus
 B = PayoutBatch.Status
 
 PAYOUT_ALLOWED: dict[str, frozenset[str]] = {
-    P.PENDING: frozenset({P.BATCHED, P.SUBMITTED, P.CANCELLED}),
-    P.BATCHED: frozenset({P.PAID, P.FAILED, P.CANCELLED}),
+    P.PENDING: frozenset({P.BATCHED, P.CANCELLED}),
+    P.BATCHED: frozenset({P.SUBMITTED, P.PAID, P.FAILED, P.CANCELLED}),
     P.SUBMITTED: frozenset({P.PAID, P.FAILED}),
     P.PAID: frozenset(),
     P.FAILED: frozenset(),

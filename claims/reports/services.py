@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,20 +149,22 @@ def report_daily(program: Program, *, until: dt.date | None = None) -> list[Day]
         .values("d")
         .annotate(n=Count("id"), s=Sum("subsidy_amount"))
     }
+    # Aggregated in SQL (one row per day, never every ledger row): the last entry of each day gives the state
+    # at its end, and the payments of each day are counted and summed.
+    ledger = LedgerEntry.objects.filter(program=program).annotate(d=TruncDate("created_at", tzinfo=tz))
+    last_ids = ledger.values("d").annotate(last=Max("id")).order_by().values("last")
     end_of_day: dict[dt.date, tuple[Decimal, Decimal, Decimal]] = {}
-    payments: dict[dt.date, list] = {}
-    entries = (
-        LedgerEntry.objects.filter(program=program)
-        .order_by("id")
-        .values_list("created_at", "kind", "amount", "reserved_after", "paid_after", "budget_after")
-    )
-    for created_at, kind, amount, reserved, paid, budget in entries.iterator(chunk_size=2000):
-        day = _local_date(created_at)
-        end_of_day[day] = (reserved, paid, budget)
-        if kind == LedgerEntry.Kind.PAY:
-            acc = payments.setdefault(day, [0, ZERO])
-            acc[0] += 1
-            acc[1] += amount
+    for created_at, reserved, paid, budget in LedgerEntry.objects.filter(pk__in=last_ids).values_list(
+        "created_at", "reserved_after", "paid_after", "budget_after"
+    ):
+        end_of_day[_local_date(created_at)] = (reserved, paid, budget)
+    payments = {
+        r["d"]: [r["n"], r["s"] or ZERO]
+        for r in ledger.filter(kind=LedgerEntry.Kind.PAY)
+        .values("d")
+        .annotate(n=Count("id"), s=Sum("amount"))
+        .order_by()
+    }
     dates = set(end_of_day) | set(submitted)
     if not dates:
         return []

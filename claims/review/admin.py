@@ -125,7 +125,9 @@ class ClaimAdmin(RoleAdmin):
     )
     search_fields = ("claim_number",)  # replaced by get_search_results: exact matches and keyed hashes only
     search_help_text = gettext_lazy("按申请编号、车架号、车牌号、身份证号、手机号或银行卡号精确查找")
-    ordering = ("program", "seq")
+    # By the columns of the unique (program, seq) index: "program" would sort by Program's own ordering (a join
+    # and a sort of every row).
+    ordering = ("program_id", "seq")
     # No bulk decisions: each claim is decided on its own review page, by a reviewer who opened it.
     actions = None
     change_form_template = "claims/admin/claim_review.html"

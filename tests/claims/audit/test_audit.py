@@ -127,13 +127,13 @@ def test_auditor_searches_and_exports_csv(program, reviewer, auditor):
     api.post(f"/api/v1/staff/claims/{b.claim_number}/reject/", {"reason": '=HYPERLINK("x")'}, format="json")
     client = _admin(auditor)
     listing = client.get(reverse("admin:claims_auditlog_changelist"), {"q": a.claim_number}).content.decode()
-    assert '<td class="field-action">claim_approved' in listing
-    assert '<td class="field-action">claim_rejected' not in listing
+    assert '<td class="field-action_display">审核通过' in listing
+    assert '<td class="field-action_display">不予通过' not in listing
     filtered = client.get(
         reverse("admin:claims_auditlog_changelist"), {"action": "claim_rejected"}
     ).content.decode()
-    assert '<td class="field-action">claim_rejected' in filtered
-    assert '<td class="field-action">claim_approved' not in filtered
+    assert '<td class="field-action_display">不予通过' in filtered
+    assert '<td class="field-action_display">审核通过' not in filtered
     r = client.get(reverse("admin:claims_auditlog_export"), {"action": "claim_rejected"})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     text = b"".join(r.streaming_content).decode("utf-8-sig")

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from claims.intake.transitions import claim_transition
 from claims.models import Claim, Payout
-from claims.payouts.services import payout_enqueue_for_claim
+from claims.payouts.services import batch_approve, batch_create, payout_enqueue_for_claim
 from claims.programs.budget import budget_recompute, program_lock
-from tests.factories import submit_claim
+from tests.factories import make_staff, submit_claim
 
 
 def approve(claim: Claim, user=None) -> Claim:
@@ -51,3 +51,10 @@ def assert_budget_clean(program) -> None:
 
 def payout_of(claim: Claim) -> Payout:
     return Payout.objects.filter(claim=claim).order_by("-attempt").first()
+
+
+def approved_batch(program=None):
+    """A batch of every pending payout, created by one finance user and approved by another."""
+    maker, checker = make_staff("finance-maker", "finance"), make_staff("finance-checker", "finance")
+    batch = batch_create(maker, program_code=program.code if program else None)
+    return batch_approve(batch.pk, checker)

@@ -7,12 +7,19 @@ import random
 import pytest
 from django.core.management import call_command
 
-from claims.errors import Conflict
+from claims.errors import Conflict, Forbidden
 from claims.models import Claim, LedgerEntry, Payout
+from claims.payouts.bank_files import batch_file
 from claims.payouts.gateway import HttpBankGateway
-from claims.payouts.services import batch_create, payout_send, payouts_sweep
+from claims.payouts.services import batch_approve, batch_create, payout_send, payouts_sweep
 from tests.claims.payouts.bank_simulator import BankSimulator
-from tests.claims.payouts.payout_helpers import approve, approved_claims, assert_budget_clean, payout_of
+from tests.claims.payouts.payout_helpers import (
+    approve,
+    approved_batch,
+    approved_claims,
+    assert_budget_clean,
+    payout_of,
+)
 from tests.factories import make_staff, submit_claim
 
 
@@ -47,6 +54,7 @@ def key(payout) -> str:
 )
 def test_booked_exactly_once_under_each_failure(program, bank, gateway, post_modes, get_modes, posts):
     claim = approve(submit_claim(program))
+    approved_batch()
     payout = payout_of(claim)
     bank.post_modes.extend(post_modes)
     bank.get_modes.extend(get_modes)
@@ -64,7 +72,9 @@ def test_booked_exactly_once_under_each_failure(program, bank, gateway, post_mod
 
 
 def test_after_an_unknown_outcome_it_asks_before_sending_again(program, bank, gateway):
-    payout = payout_of(approve(submit_claim(program)))
+    claim = approve(submit_claim(program))
+    approved_batch()
+    payout = payout_of(claim)
     bank.post_modes.append("drop_after_book")
     payout_send(payout.pk, gateway)
     assert [m for m, k in bank.log if k == key(payout)] == ["POST", "GET"]
@@ -72,6 +82,7 @@ def test_after_an_unknown_outcome_it_asks_before_sending_again(program, bank, ga
 
 def test_refusal_fails_the_payout(program, bank, gateway):
     claim = approve(submit_claim(program))
+    approved_batch()
     bank.refuse_accounts.add(claim.bank_account)
     assert payout_send(payout_of(claim).pk, gateway) == "failed"
     claim.refresh_from_db()
@@ -82,13 +93,14 @@ def test_refusal_fails_the_payout(program, bank, gateway):
 
 def test_outage_leaves_submitted_then_resumes_without_double_booking(program, bank, gateway):
     claim = approve(submit_claim(program))
+    approved_batch()
     payout = payout_of(claim)
     bank.post_modes.append("drop_after_book")
     bank.get_modes.extend(["drop"] * 10)  # status queries fail for the rest of this attempt
     assert payout_send(payout.pk, gateway) == "submitted"
     payout.refresh_from_db(), claim.refresh_from_db()
     assert payout.status == "submitted" and claim.status == "approved"
-    # A batch never takes a payout that may already be at the bank.
+    # No new batch takes a payout that may already be at the bank.
     with pytest.raises(Conflict) as exc:
         batch_create(make_staff("finance9", "finance"))
     assert exc.value.code == "nothing_to_pay"
@@ -100,6 +112,7 @@ def test_outage_leaves_submitted_then_resumes_without_double_booking(program, ba
 
 def test_crash_after_marking_submitted_resumes_safely(program, bank, gateway):
     claim = approve(submit_claim(program))
+    approved_batch()
     payout = payout_of(claim)
     Payout.objects.filter(pk=payout.pk).update(status="submitted")  # the worker died before the POST
     assert payout_send(payout.pk, gateway) == "paid"
@@ -110,6 +123,7 @@ def test_crash_after_marking_submitted_resumes_safely(program, bank, gateway):
 def test_random_failures_many_payouts(program, bank, gateway):
     rnd = random.Random(7)
     claims = approved_claims(program, 12)
+    approved_batch()
     modes = [
         "ok",
         "slow",
@@ -141,10 +155,26 @@ def test_gateway_route_end_to_end_through_tasks(program, bank, settings, django_
     bank.post_modes.append("drop_after_book")
     claim = submit_claim(program)
     with django_capture_on_commit_callbacks(execute=True):
-        approve(claim)  # approval -> create task -> (after commit) send task, all inline in tests
+        approve(claim)  # approval -> create task, inline in tests; nothing is sent
+    claim.refresh_from_db()
+    assert claim.status == "approved" and payout_of(claim).status == "pending" and not bank.log
+    # The sweep sends nothing either: no second person approved a batch.
+    assert payouts_sweep().sent == 0 and not bank.log
+    maker, checker = make_staff("finance-a", "finance"), make_staff("finance-b", "finance")
+    batch = batch_create(maker)
+    assert payout_send(payout_of(claim).pk) == "batched" and not bank.log  # created, not yet approved
+    with pytest.raises(Forbidden):
+        batch_approve(batch.pk, maker)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch.pk, checker)  # -> send tasks after commit
     claim.refresh_from_db()
     assert claim.status == "paid"
     assert bank.booked_count[key(payout_of(claim))] == 1
+    batch.refresh_from_db()
+    assert batch.status == "completed"
+    with pytest.raises(Conflict) as exc:
+        batch_file(batch.pk, "csv", maker)
+    assert exc.value.code == "batch_paid_by_gateway"
     # The sweep finds nothing left behind.
     result = payouts_sweep()
     assert (result.created, result.sent, result.rechecked) == (0, 0, 0)
