@@ -335,7 +335,11 @@ class ClaimAdmin(RoleAdmin):
         try:
             if action == "approve":
                 review.claim_approve(
-                    claim.claim_number, actor=request.user, note=post.get("note", ""), request=request
+                    claim.claim_number,
+                    actor=request.user,
+                    note=post.get("note", ""),
+                    require_opened=True,
+                    request=request,
                 )
                 done = _("已审核通过")
             elif action == "reject":
@@ -345,6 +349,7 @@ class ClaimAdmin(RoleAdmin):
                     reason_code=post.get("reason_code", ""),
                     reason=post.get("reason", ""),
                     note=post.get("note", ""),
+                    require_opened=True,
                     request=request,
                 )
                 done = _("已驳回")
@@ -357,6 +362,7 @@ class ClaimAdmin(RoleAdmin):
                     fields=post.getlist("fields"),
                     documents=post.getlist("documents"),
                     note=post.get("note", ""),
+                    require_items=True,
                     request=request,
                 )
                 done = _("已退回补正")

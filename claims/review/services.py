@@ -162,13 +162,19 @@ def _claim_program_id(claim_number: str) -> int:
 # --- Decisions -------------------------------------------------------------------------------------------------
 
 
-def claim_approve(claim_number: str, *, actor, note: str = "", request=None) -> Claim:
-    """under_review -> approved; the payout is queued after commit."""
+def claim_approve(
+    claim_number: str, *, actor, note: str = "", require_opened: bool = False, request=None
+) -> Claim:
+    """under_review -> approved; the payout is queued after commit.
+
+    `require_opened` (the review pages): refused unless the reviewer opened the claim since its last change.
+    """
     _require_reviewer(actor)
     with transaction.atomic():
         claim = _locked_claim(claim_number)
         _require_not_entered_by(claim, actor)
-        _require_opened(claim, actor, S.APPROVED)
+        if require_opened:
+            _require_opened(claim, actor, S.APPROVED)
         now = timezone.now()
         claim.decided_at, claim.decided_by = now, actor
         claim_transition(
@@ -194,7 +200,14 @@ def _enqueue_payout(claim_id: int) -> None:
 
 
 def claim_reject(
-    claim_number: str, *, actor, reason: str = "", reason_code: str = "", note: str = "", request=None
+    claim_number: str,
+    *,
+    actor,
+    reason: str = "",
+    reason_code: str = "",
+    note: str = "",
+    require_opened: bool = False,
+    request=None,
 ) -> Claim:
     """-> rejected: the money is released and the waitlist moves up."""
     _require_reviewer(actor)
@@ -204,7 +217,8 @@ def claim_reject(
         program = program_lock(program_id)
         claim = _locked_claim(claim_number)
         _require_not_entered_by(claim, actor)
-        _require_opened(claim, actor, S.REJECTED)
+        if require_opened:
+            _require_opened(claim, actor, S.REJECTED)
         claim.decided_at, claim.decided_by = timezone.now(), actor
         claim.reject_reason = text
         claim_transition(
@@ -240,17 +254,19 @@ def claim_return(
     fields: Sequence[str] | None = None,
     documents: Sequence[str] | None = None,
     note: str = "",
+    require_items: bool = False,
     request=None,
 ) -> Claim:
     """under_review -> returned for correction by `today + program.correction_days`; the money stays reserved.
 
-    `fields` / `documents` name what the applicant may change; at least one of them must be named.
+    `fields` / `documents` name what the applicant may change. The review pages (`require_items`) must name at
+    least one; an API call naming none opens every correctable field and document, as the public API always has.
     """
     _require_reviewer(actor)
     code, text = _reason_text(RETURN_REASONS, reason_code, reason)
     field_names = _names(fields, RETURNABLE_FIELDS, "fields")
     document_names = _names(documents, RETURNABLE_DOCUMENTS, "documents")
-    if not field_names and not document_names:
+    if require_items and not field_names and not document_names:
         raise ServiceError(
             "return_items_required",
             _("请至少选择一项需要申请人更正的信息或重新上传的材料"),

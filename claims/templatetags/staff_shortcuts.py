@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from claims.accounts.roles import AUDITOR, CLAIM_READERS, FINANCE, REVIEWER, has_role
+from claims.accounts.roles import AUDITOR, CLAIM_READERS, CLERK, FINANCE, REVIEWER, has_role
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ register = template.Library()
 SHORTCUTS = (
     (_("工作台：预算与申请概况"), "admin:claims_claim_dashboard", "", CLAIM_READERS),
     (_("待审核申请"), "admin:claims_claim_changelist", "?status__exact=under_review", (REVIEWER,)),
-    (_("窗口受理"), "admin:claims_claim_counter", "", (REVIEWER,)),
+    (_("窗口受理"), "admin:claims_claim_counter", "", (REVIEWER, CLERK)),
     (_("新建发放批次"), "admin:claims_payoutbatch_create", "", (FINANCE,)),
     (
         _("待复核的发放批次"),
