@@ -6,9 +6,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_submit
@@ -21,7 +21,7 @@ class PublicView(APIView):
 
 class ClaimSubmitView(PublicView):
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "submit"
 
     @extend_schema(summary="Submit a claim (multipart)", request={"multipart/form-data": dict})
@@ -43,7 +43,7 @@ class ClaimIdentitySerializer(serializers.Serializer):
 
 class ClaimLookupView(PublicView):
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(summary="Find a claim by number and ID number", request=ClaimIdentitySerializer)
@@ -56,16 +56,21 @@ class ClaimLookupView(PublicView):
 
 class WithdrawSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=32)
+    phone_last4 = serializers.RegexField(
+        r"^[0-9]{4}$", max_length=4, help_text="last four digits of the phone"
+    )
 
 
 class ClaimWithdrawView(PublicView):
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(summary="Withdraw a claim", request=WithdrawSerializer)
     def post(self, request, claim_number: str):
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = claim_withdraw(claim_number, data.validated_data["id_number"])
+        claim = claim_withdraw(
+            claim_number, data.validated_data["id_number"], data.validated_data["phone_last4"]
+        )
         return Response(claim_for_applicant_view(claim))

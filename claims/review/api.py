@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims.accounts.roles import REVIEWER, HasRole, IsStaffRole
+from claims.accounts.tokens import ExpiringTokenAuthentication
 from claims.review import services as review
 from claims.review.pii import claim_staff_view
 from claims.review.selectors import claim_list_row, staff_claims
@@ -24,7 +25,7 @@ LIST_FILTERS = ("status", "fuel_type", "tier", "failing_check", "dealer", "progr
 
 
 class StaffView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsStaffRole]
     parser_classes = [JSONParser, FormParser]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import FileResponse, Http404
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from claims.accounts.roles import IsStaffRole
+from claims.accounts.tokens import ExpiringTokenAuthentication
 from claims.intake.documents import document_path
 from claims.models import ClaimDocument
 from claims.review.pii import document_view_record
@@ -16,7 +17,7 @@ from claims.review.pii import document_view_record
 class DocumentView(APIView):
     """GET the file of one document (current or replaced), inline, never cached by shared caches."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsStaffRole]
 
     def get(self, request, pk: int):
