@@ -194,6 +194,20 @@ class TesseractEngine(OcrEngine):
 
         return self._run(image, timeout or self.timeout, pytesseract.Output.DICT)
 
+    def read_line(self, image: Image.Image, timeout: float | None = None, lang: str | None = None) -> str:
+        """The text of one cropped line (page segmentation mode 7); raises ``EngineError``."""
+        import pytesseract
+
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        try:
+            return pytesseract.image_to_string(
+                image, lang=lang or self.lang, config="--psm 7", timeout=timeout or self.timeout
+            )
+        except RuntimeError as exc:
+            raise EngineError(f"tesseract 出错：{exc}") from exc
+        except pytesseract.TesseractError as exc:
+            raise EngineError(f"tesseract 出错：{exc}") from exc
+
     def recognize(self, image: Image.Image, timeout: float | None = None) -> list[TextLine]:
         import pytesseract
 

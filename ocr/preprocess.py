@@ -85,6 +85,12 @@ def red_channel_rgb(image: Image.Image, drop_seal: bool = False) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(np.dstack([red, red, red])))
 
 
+def otsu(image: Image.Image) -> Image.Image:
+    """Black text on white by Otsu's threshold (a grey image in, a grey image out)."""
+    _, binary = cv2.threshold(np.asarray(image.convert("L")), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return Image.fromarray(binary)
+
+
 def for_rapidocr(image: Image.Image, kind: str) -> Image.Image:
     image = to_working_resolution(image)
     if kind in ("invoice", "vehicle_license"):

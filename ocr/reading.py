@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import pdf, preprocess
-from .engines import EngineError, OcrEngine, TextLine, resolve_engines
+from . import ofd, pdf, preprocess
+from .engines import EngineError, OcrEngine, TesseractEngine, TextLine, resolve_engines
 from .readers import KINDS, REQUIRED_FIELDS, FieldReading, read_fields
+from .readers.base import Layout, compact, normalize_text
+from .readers.candidates import item_candidates
 from .readers.invoice import amount_consensus
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def _load(source: bytes | str | Path) -> bytes:
     return Path(source).read_bytes()
 
 
-def _prepare(image: Image.Image, kind: str, engine: OcrEngine) -> Image.Image:
+def prepare_for_engine(image: Image.Image, kind: str, engine: OcrEngine) -> Image.Image:
     if engine.name == "tesseract":
         return preprocess.for_tesseract(image, kind)
     return preprocess.for_rapidocr(image, kind)
@@ -144,6 +146,117 @@ def _all_required_confident(kind: str, fields: dict[str, FieldReading]) -> bool:
     return True
 
 
+SECOND_READING_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoice": ("buyer_name", "invoice_date", "invoice_number", "vin", "buyer_id_number", "amount_figures"),
+    "vehicle_license": ("owner", "plate_number", "vin", "issue_date"),
+    "id_card_front": ("name", "id_number"),
+    "id_card_back": (),
+    "pos_slip": ("amount", "date"),
+}
+
+
+def _source_line(value: Any, lines: list[TextLine]) -> TextLine | None:
+    """The first engine's line a value was read from."""
+    if isinstance(value, str):
+        target = compact(value).upper()
+        for line in lines:
+            if target and target in compact(normalize_text(line.text)).upper():
+                return line
+        return None
+    for line in lines:
+        items = Layout([line]).items
+        if items and any(c.value == value for c in item_candidates(items[0])):
+            return line
+    return None
+
+
+def _agrees(value: Any, text: str) -> bool:
+    text = normalize_text(text)
+    if isinstance(value, str):
+        return bool(value) and compact(value).upper() in compact(text).upper()
+    line = TextLine(text, 1.0, ((0, 0), (100, 0), (100, 10), (0, 10)))
+    items = Layout([line]).items
+    return bool(items) and any(c.value == value for c in item_candidates(items[0]))
+
+
+def _crops(image: Image.Image, line: TextLine) -> list[Image.Image]:
+    """Two views of a line for the second engine: the line with some margin, and a tight binarised one."""
+    h = max(line.y1 - line.y0, 8)
+    red = image.convert("RGB").getchannel("R")  # the red channel drops a red seal
+    out = []
+    for margin_x, margin_y, binarise in ((0.4, 0.3, False), (0.2, 0.05, True)):
+        box = (
+            max(int(line.x0 - margin_x * h), 0),
+            max(int(line.y0 - margin_y * h), 0),
+            min(int(line.x1 + margin_x * h), image.width),
+            min(int(line.y1 + margin_y * h), image.height),
+        )
+        crop = red.crop(box)
+        scale = (64 if binarise else 48) / h
+        if scale > 1 or binarise:
+            crop = crop.resize(
+                (max(int(crop.width * scale), 1), max(int(crop.height * scale), 1)), Image.BICUBIC
+            )
+        crop = ImageOps.autocontrast(crop)
+        if binarise:
+            crop = ImageOps.expand(preprocess.otsu(crop), border=24, fill=255)
+        out.append(crop)
+    return out
+
+
+def second_reading(
+    kind: str,
+    image: Image.Image,
+    lines: list[TextLine],
+    fields: dict[str, FieldReading],
+    engine: TesseractEngine,
+) -> bool:
+    """Re-read, with a second engine, the line of each important field that is not confident yet.
+
+    Where the second engine reads the same value in the same place, two independent readings agree and the
+    field becomes confident.  Returns whether the engine was used.
+    """
+    used = False
+    for name in SECOND_READING_FIELDS.get(kind, ()):
+        reading = fields.get(name)
+        if reading is None or reading.value is None or reading.confident:
+            continue
+        line = _source_line(reading.value, lines)
+        if line is None:
+            continue
+        # names are Chinese only; everything else may mix digits and Latin letters
+        lang = "chi_sim" if isinstance(reading.value, str) and not reading.value.isascii() else None
+        for crop in _crops(image, line):
+            try:
+                text = engine.read_line(crop, lang=lang)
+            except EngineError as exc:
+                logger.warning("second reading of %s failed: %s", name, exc)
+                break
+            used = True
+            if _agrees(reading.value, text):
+                fields[name] = FieldReading(
+                    reading.value, reading.confidence, True, f"{reading.engine}+{engine.name}"
+                )
+                break
+    if used and kind == "invoice":
+        _merge_invoice_amounts(fields)
+    return used
+
+
+def _read_ofd(kind: str, data: bytes, result: DocumentResult, started: float) -> DocumentResult:
+    """A fully digital invoice's OFD file: read from its XML, no OCR."""
+    if kind != "invoice":
+        result.error = "只有发票可以是 OFD 文件"
+    else:
+        try:
+            result.fields = ofd.read_invoice(data)
+            result.engines = [ofd.OFD_ENGINE]
+        except ofd.OfdError as exc:
+            result.error = f"文件无法识别：{exc}"
+    result.seconds = time.monotonic() - started
+    return result
+
+
 def read_lines(kind: str, lines: list[TextLine], engine: str) -> dict[str, FieldReading]:
     return read_fields(kind, lines, engine)
 
@@ -174,6 +287,8 @@ def read_document(
         result.seconds = time.monotonic() - started
         return result
 
+    if content_type == ofd.OFD_CONTENT_TYPE or (content_type is None and ofd.is_ofd(data)):
+        return _read_ofd(kind, data, result, started)
     is_pdf = content_type == "application/pdf" or (content_type is None and pdf.is_pdf(data))
     image: Image.Image | None = None
     try:
@@ -210,10 +325,22 @@ def read_document(
 
     per_engine: list[dict[str, FieldReading]] = []
     errors: list[str] = []
-    for engine in available:
+    first_lines: list[TextLine] = []
+    first_image = image
+    for index, engine in enumerate(available):
+        if per_engine and not all_engines:
+            # A second engine does not read the whole page again: it re-reads, on the first engine's own
+            # lines, only the fields still not confident (a second independent reading, at a fraction of the
+            # cost).  It reads the whole page only when every engine before it failed.
+            if isinstance(engine, TesseractEngine):
+                t0 = time.monotonic()
+                if second_reading(kind, first_image, first_lines, per_engine[0], engine):
+                    result.engines.append(engine.name)
+                result.timings[f"{engine.name}_second_reading"] = time.monotonic() - t0
+            break
         try:
             t0 = time.monotonic()
-            prepared = _prepare(image, kind, engine)
+            prepared = prepare_for_engine(image, kind, engine)
             result.timings[f"{engine.name}_prepare"] = time.monotonic() - t0
             t0 = time.monotonic()
             lines = engine.recognize(prepared)
@@ -226,9 +353,9 @@ def read_document(
             errors.append(str(exc))
             continue
         per_engine.append(readings)
+        first_lines, first_image = lines, prepared
         result.engines.append(engine.name)
-        merged = merge_readings(kind, per_engine)
-        if not all_engines and _all_required_confident(kind, merged):
+        if index == len(available) - 1 or _all_required_confident(kind, merge_readings(kind, per_engine)):
             break
     if per_engine:
         result.fields = merge_readings(kind, per_engine)

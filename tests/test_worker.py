@@ -10,7 +10,8 @@ from claims.models import Claim, ClaimCheck
 from claims.payouts.models import Payout
 from claims.review.services import claim_approve
 from conftest import token_client, wait_for
-from ocr.synthetic import generate
+from docgen import LAYOUTS, generate
+from docgen import ofd as make_ofd
 from tests.factories import claim_payload, document_files, make_program, make_staff
 
 
@@ -27,45 +28,58 @@ def _png(image) -> bytes:
 
 @pytest.mark.worker
 def test_ocr_results_and_checks_arrive_from_the_worker(celery_worker_process, client):
+    """One claim per invoice layout (and one fully digital invoice as its OFD file): the amount check passes."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     program = make_program("worker-ocr")
-    invoice = generate("invoice", 7, "clean")
-    truth = invoice.truth
-    files = document_files()
-    files["invoice"] = SimpleUploadedFile("invoice.png", _png(invoice.image), content_type="image/png")
-    payload = claim_payload(
-        program.code,
-        applicant_name=truth["buyer_name"],
-        account_holder=truth["buyer_name"],
-        id_number=truth["buyer_id_number"],
-        vin=truth["vin"],
-        invoice_number=truth["invoice_number"],
-        invoice_code=truth["invoice_code"],
-        invoice_amount=f"{truth['amount_figures']:.2f}",
-    )
-    r = client.post("/api/v1/claims/", {**payload, **files})
-    assert r.status_code == 201, r.json()
-    claim = Claim.objects.get(claim_number=r.json()["claim_number"])
+    invoices = [(layout, generate("invoice", 7, "clean", layout=layout)) for layout in LAYOUTS]
+    claims = []
+    for layout, invoice in [*invoices, ("ofd", invoice_truth_for_ofd())]:
+        truth = invoice.truth
+        files = document_files()
+        if layout == "ofd":
+            files["invoice"] = SimpleUploadedFile("invoice.ofd", make_ofd.invoice_ofd(truth))
+        else:
+            files["invoice"] = SimpleUploadedFile(
+                "invoice.png", _png(invoice.image), content_type="image/png"
+            )
+        payload = claim_payload(
+            program.code,
+            applicant_name=truth["buyer_name"],
+            account_holder=truth["buyer_name"],
+            id_number=truth["buyer_id_number"],
+            vin=truth["vin"],
+            invoice_number=truth["invoice_number"],
+            invoice_code=truth["invoice_code"],
+            invoice_amount=f"{truth['amount_figures']:.2f}",
+        )
+        r = client.post("/api/v1/claims/", {**payload, **files})
+        assert r.status_code == 201, (layout, r.json())
+        claims.append((layout, Claim.objects.get(claim_number=r.json()["claim_number"])))
 
-    def all_read():
-        readings = DocumentReading.objects.filter(document__claim=claim)
-        return readings.count() == 5 and all(x.is_finished for x in readings)
+    for layout, claim in claims:
 
-    wait_for(all_read, timeout=180, interval=1)
-    assert DocumentReading.objects.get(document__claim=claim, document__kind="invoice").status == "done"
-    amount = wait_for(
-        lambda: (
-            # The checks computed at submission (before any reading) say "等待…" or "…尚在识别中"; the worker
-            # recomputes them once every document is read, just after the last reading is stored.
-            ClaimCheck.objects.filter(claim=claim, code="invoice_amount_matches_ocr")
-            .exclude(detail__contains="等待")
-            .exclude(detail__contains="识别中")
-            .first()
-        ),
-        timeout=60,
-    )
-    assert amount.result == "pass", amount.detail
+        def all_read(claim=claim):
+            readings = DocumentReading.objects.filter(document__claim=claim)
+            return readings.count() == 5 and all(x.is_finished for x in readings)
+
+        wait_for(all_read, timeout=300, interval=1)
+        reading = DocumentReading.objects.get(document__claim=claim, document__kind="invoice")
+        assert reading.status == "done", layout
+        amount = wait_for(
+            lambda claim=claim: (
+                ClaimCheck.objects.filter(claim=claim, code="invoice_amount_matches_ocr")
+                .exclude(detail__contains="等待")
+                .exclude(detail__contains="识别中")
+                .first()
+            ),
+            timeout=60,
+        )
+        assert amount.result == "pass", (layout, amount.detail)
+
+
+def invoice_truth_for_ofd():
+    return generate("invoice", 8, "clean", layout="digital2024")
 
 
 @pytest.mark.worker

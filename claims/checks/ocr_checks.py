@@ -208,6 +208,48 @@ def _buyer_check(claim, invoice: _Doc) -> dict[str, str]:
     return _check(code, PASS, f"发票购买方“{name}”及身份证号 {_mask_id(id_number)} 与申请人一致")
 
 
+def _id_card_check(claim, card: _Doc) -> dict[str, str]:
+    """The name and number read from the ID card's front against the applicant's declared ones."""
+    code = "buyer_matches_id_card"
+    reason = card.unavailable()
+    if reason:
+        return _check(code, UNKNOWN, reason)
+    name, name_ok = card.field("name")
+    id_number, id_ok = card.field("id_number")
+    declared_name = (claim.applicant_name or "").strip()
+    declared_id = str(claim.id_number or "").strip().upper()
+    problems, unsure = [], []
+    if name_ok and not values_agree("applicant_name", declared_name, name):
+        problems.append(f"身份证姓名“{name}”与申请人“{declared_name}”不一致")
+    elif not name_ok:
+        unsure.append("姓名" + (f"（识别为“{name}”，置信度不足）" if name else "（未识别）"))
+    if id_ok and not values_agree("id_number", declared_id, id_number):
+        problems.append(f"身份证号码 {_mask_id(id_number)} 与申报身份证号 {_mask_id(declared_id)} 不一致")
+    elif not id_ok:
+        unsure.append("公民身份号码" + ("（识别置信度不足）" if id_number else "（未识别）"))
+    if problems:
+        return _check(code, FAIL, "；".join(problems))
+    if unsure:
+        return _check(code, UNKNOWN, "身份证上的" + "、".join(unsure) + "，需人工核对")
+    return _check(code, PASS, f"身份证姓名“{name}”及号码 {_mask_id(id_number)} 与申请人一致")
+
+
+def _license_owner_check(claim, license_doc: _Doc) -> dict[str, str]:
+    code = "license_owner_matches"
+    reason = license_doc.unavailable()
+    if reason:
+        return _check(code, UNKNOWN, reason)
+    owner, ok = license_doc.field("owner")
+    declared = (claim.applicant_name or "").strip()
+    if owner is None:
+        return _check(code, UNKNOWN, "未能从行驶证识别所有人，需人工核对")
+    if not ok:
+        return _check(code, UNKNOWN, f"行驶证所有人识别为“{owner}”，置信度不足，需人工核对")
+    if values_agree("applicant_name", declared, owner):
+        return _check(code, PASS, f"行驶证所有人“{owner}”与申请人一致")
+    return _check(code, FAIL, f"行驶证所有人“{owner}”与申请人“{declared}”不一致")
+
+
 def ocr_checks(claim) -> list[dict[str, str]]:
     """The OCR-based checks of a claim (see ``OCR_CHECK_CODES``), each ``{code, result, detail}``."""
     docs = _documents(claim)
@@ -216,4 +258,6 @@ def ocr_checks(claim) -> list[dict[str, str]]:
     results.append(_vin_check("vin_matches_invoice", claim, invoice))
     results.append(_vin_check("vin_matches_license", claim, docs["vehicle_license"]))
     results.append(_buyer_check(claim, invoice))
+    results.append(_id_card_check(claim, docs["id_card_front"]))
+    results.append(_license_owner_check(claim, docs["vehicle_license"]))
     return results

@@ -29,6 +29,7 @@ from PIL import Image, ImageOps
 
 from claims.errors import FieldError
 from claims.vocabulary import DOCUMENT_KINDS
+from ocr import ofd
 from ocr.pdf import pdfium_lock
 
 __all__ = [
@@ -50,8 +51,9 @@ PDF_CHECK_DPI = 150
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PDF_MAGIC = b"%PDF-"
+_ZIP_MAGIC = b"PK\x03\x04"  # OFD (GB/T 33190) files are zip packages
 
-_STORAGE_NAME_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|pdf)")
+_STORAGE_NAME_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|pdf|ofd)")
 
 
 class UploadedFileLike(Protocol):
@@ -66,12 +68,12 @@ class InspectedDocument:
 
     kind: str
     content: bytes = field(repr=False)  # what will be stored (re-encoded for images, as uploaded for PDFs)
-    content_type: str  # image/jpeg, image/png or application/pdf
-    extension: str  # jpg, png or pdf (no dot)
+    content_type: str  # image/jpeg, image/png, application/pdf or (invoices only) application/ofd
+    extension: str  # jpg, png, pdf or ofd (no dot)
     sha256: str  # hex SHA-256 of the bytes as uploaded: the duplicate_document check compares this
     stored_sha256: str  # hex SHA-256 of `content`: the storage name
     size: int  # len(content)
-    width: int | None  # pixels for images; None for PDFs
+    width: int | None  # pixels for images; None for PDF and OFD files
     height: int | None
     pages: int  # 1 for images
     original_size: int = 0  # bytes as uploaded
@@ -265,6 +267,20 @@ def _inspect_pdf(data: bytes, kind: str) -> int:
             pdf.close()
 
 
+# --- OFD --------------------------------------------------------------------------------------------------------
+
+
+def _inspect_ofd(data: bytes, kind: str) -> int:
+    """The page count of an acceptable OFD invoice (a zip of XML, validated as hostile input)."""
+    try:
+        return len(ofd.inspect(data).pages)
+    except ofd.OfdError as exc:
+        logger.info("document %s: OFD refused: %s", kind, exc)
+        raise _refuse(
+            kind, _("OFD 文件无效：%(reason)s。请上传税务系统下载的原始 OFD 文件。") % {"reason": exc}
+        ) from None
+
+
 # --- Public API -------------------------------------------------------------------------------------------------
 
 
@@ -288,8 +304,17 @@ def document_inspect(f: UploadedFileLike, kind: str) -> InspectedDocument:
         pages = _inspect_pdf(data, kind)
         content, content_type, extension = data, "application/pdf", "pdf"
         width = height = None
+    elif data.startswith(_ZIP_MAGIC) and kind == "invoice":
+        pages = _inspect_ofd(data, kind)
+        content, content_type, extension = data, ofd.OFD_CONTENT_TYPE, "ofd"
+        width = height = None
     else:
-        raise _refuse(kind, _("文件类型不支持：只接受 JPEG、PNG 或 PDF 文件（按文件内容判断，而非文件名）。"))
+        raise _refuse(
+            kind,
+            _(
+                "文件类型不支持：只接受 JPEG、PNG 或 PDF 文件，全电发票还可以是 OFD 文件（按文件内容判断，而非文件名）。"
+            ),
+        )
     return InspectedDocument(
         kind=kind,
         content=content,

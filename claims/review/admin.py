@@ -36,10 +36,12 @@ from claims.review.selectors import (
 from claims.vocabulary import (
     CHECK_LABELS,
     DECLARED_FIELD_NAMES,
+    DOCUMENT_KINDS,
     OPTIONAL_FIELDS,
     CheckResult,
     field_label,
 )
+from ocr.labels import FIELD_LABELS, confidence_words
 
 # --- Claims ------------------------------------------------------------------------------------------------------
 
@@ -271,8 +273,14 @@ class ClaimAdmin(RoleAdmin):
             }
             for name in DECLARED_FIELD_NAMES
         ]
+        for row in comparison:
+            row["field_label"] = FIELD_LABELS.get(row["ocr_field"], row["ocr_field"])
+            row["declared_label"] = field_label(row["declared_field"])
+            row["confidence_label"] = confidence_words(row["read"], row["confident"])
         documents = []
-        for doc in data["documents"]:
+        # the invoice first: the amount it carries is what the claim is about
+        order = {kind: i for i, kind in enumerate(DOCUMENT_KINDS)}
+        for doc in sorted(data["documents"], key=lambda d: (order.get(d["kind"], len(order)), d["id"])):
             readings = [r for r in comparison if r["kind"] == doc["kind"]]
             ocr = data["ocr"].get(doc["kind"])
             documents.append(
@@ -282,6 +290,7 @@ class ClaimAdmin(RoleAdmin):
                     "ocr_pending": ocr is None,
                     "ocr_problem": ocr.get("detail") if isinstance(ocr, dict) and "status" in ocr else "",
                     "is_pdf": doc["content_type"] == "application/pdf",
+                    "is_image": doc["content_type"].startswith("image/"),
                 }
             )
         checks = [

@@ -18,6 +18,7 @@ from claims.vocabulary import FIELDS as DECLARED
 from claims.vocabulary import FUEL_CHOICES_FOR_APPLICANTS, DocumentKind
 
 FILE_ACCEPT = "image/*,application/pdf"
+INVOICE_ACCEPT = FILE_ACCEPT + ",application/ofd,.ofd"  # a fully digital invoice may be its OFD file
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def bind_field(
         "choices": choices,
         "errors": field_errors,
         "describedby": " ".join(described),
-        "accept": FILE_ACCEPT if spec.kind == "file" else "",
+        "accept": (INVOICE_ACCEPT if name == "invoice" else FILE_ACCEPT) if spec.kind == "file" else "",
     }
 
 

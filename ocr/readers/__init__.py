@@ -8,7 +8,7 @@ from ..engines import TextLine
 from . import id_card, invoice, pos_slip, vehicle_license
 from .base import FieldReading
 
-__all__ = ["KINDS", "READERS", "REQUIRED_FIELDS", "FieldReading", "read_fields"]
+__all__ = ["FIELDS", "KINDS", "READERS", "REQUIRED_FIELDS", "FieldReading", "read_fields"]
 
 Reader = Callable[[list[TextLine], str], dict[str, FieldReading]]
 
@@ -20,6 +20,14 @@ READERS: dict[str, Reader] = {
     "pos_slip": pos_slip.read_pos_slip,
 }
 KINDS = tuple(READERS)
+# Every field each reader reports, in its documented order.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "invoice": invoice.FIELDS,
+    "vehicle_license": vehicle_license.FIELDS,
+    "id_card_front": id_card.FRONT_FIELDS,
+    "id_card_back": id_card.BACK_FIELDS,
+    "pos_slip": pos_slip.FIELDS,
+}
 # Fields that, when not confident after the first engine, make the reader try the next engine.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "invoice": invoice.REQUIRED,

@@ -8,12 +8,14 @@ import math
 import re
 import statistics
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..engines import TextLine
+from ..labels import is_furniture
 
 __all__ = [
     "FieldReading",
@@ -140,6 +142,7 @@ class Layout:
         self.items.sort(key=lambda it: (it.cy, it.x0))
         self.labels = [compact(label) for label in labels]
         self.engine = lines[0].engine if lines else ""
+        self._label_cache: dict[tuple, list[tuple[Item, int]]] = {}
 
     # --- labels -------------------------------------------------------------------------------------------------
 
@@ -151,8 +154,12 @@ class Layout:
             return 1.0, idx + len(label)
         if fuzzy >= 1.0 or len(label) < 3:
             return None
-        best: tuple[float, int] | None = None
         n = len(label)
+        # an upper bound of the ratio of any window: characters shared with the whole line
+        shared = sum((Counter(label) & Counter(text)).values())
+        if 2 * shared / (2 * n - 1) < fuzzy:
+            return None
+        best: tuple[float, int] | None = None
         for size in (n - 1, n, n + 1):
             for start in range(0, max(1, len(text) - size + 1)):
                 window = text[start : start + size]
@@ -165,6 +172,10 @@ class Layout:
         self, labels: Sequence[str], fuzzy: float = 0.78, exclude: Sequence[str] = ()
     ) -> list[tuple[Item, int]]:
         """Items containing one of ``labels`` (best first), with the index where the label ends."""
+        key = (tuple(labels), fuzzy, tuple(exclude))
+        cached = self._label_cache.get(key)
+        if cached is not None:
+            return list(cached)
         found: list[tuple[float, Item, int]] = []
         for item in self.items:
             text = compact(item.text)
@@ -178,7 +189,9 @@ class Layout:
             if best:
                 found.append((best[0], item, best[1]))
         found.sort(key=lambda t: -t[0])
-        return [(item, end) for _, item, end in found]
+        result = [(item, end) for _, item, end in found]
+        self._label_cache[key] = result
+        return list(result)
 
     def is_label(self, item: Item) -> bool:
         text = compact(item.text)
@@ -291,7 +304,7 @@ def read_name_after(
             (compact(it.text), it) for it in layout.right_of(label_item)[:1] if not layout.is_label(it)
         ]
         for text, item in candidates:
-            if pattern.match(text):
+            if pattern.match(text) and not is_furniture(text):
                 return FieldReading(text, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE, engine)
         return None
     return None

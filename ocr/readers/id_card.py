@@ -18,7 +18,7 @@ BACK_REQUIRED: tuple[str, ...] = ()
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
 BACK_LABELS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
 _ID_RE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
-_NAME_RE = re.compile(r"^[\u3400-\u9fff·]{2,20}$")
+_NAME_RE = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{1,8}(?:·[\u3400-\u9fff]{1,8}){1,3})$")
 _PERIOD_RE = re.compile(
     r"(\d{4})[.\-/](\d{2})[.\-/](\d{2})[-—~至]+(?:(\d{4})[.\-/](\d{2})[.\-/](\d{2})|(长期))"
 )
@@ -47,6 +47,9 @@ def read_id_card_front(lines: list[TextLine], engine: str = "") -> dict[str, Fie
         out["id_number"] = FieldReading(
             value, item.confidence, ok and item.confidence >= MIN_CONFIDENCE, engine
         )
+    # A name has no check character: confident only on a card whose number was read and verified.
+    if out["name"].confident and not out["id_number"].confident:
+        out["name"].confident = False
     return out
 
 

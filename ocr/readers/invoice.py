@@ -1,4 +1,12 @@
-"""机动车销售统一发票 (paper: 12-digit code + 8-digit number; fully digital: one 20-digit number)."""
+"""机动车销售统一发票 (paper: 12-digit code + 8-digit number; fully digital: one 20-digit number).
+
+Values are found by what they are (``candidates``), on the whole page, and labels only choose between them
+(``binding``).  A value is confident only when it was verified: check characters and a single reading on the
+page for VINs and ID numbers; two printed copies or a clear reading bound to its label for numbers and codes;
+for the amount, two independent readings (大写 = ¥, or 不含税价 + 税额 = 价税合计 with 税额 = 价税合计 × r/(1+r)
+at a printed rate r; a second engine is merged later).  A name is confident only beside the buyer's own valid
+ID number, never because of where it sits alone; a label or any form text is never a value.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +14,25 @@ import re
 from decimal import Decimal
 
 from ..engines import TextLine
+from ..labels import is_furniture
 from ..numerals import parse_amount_words
-from ..validators import is_valid_credit_code, is_valid_id_number, is_valid_vin
-from .base import (
-    AMOUNT_RE,
-    DATE_RE,
-    MIN_CONFIDENCE,
-    MIN_NAME_CONFIDENCE,
-    FieldReading,
-    Item,
-    Layout,
-    compact,
-    missing,
-    parse_date,
-    to_decimal,
-    vin_candidates,
+from .base import MIN_CONFIDENCE, MIN_NAME_CONFIDENCE, FieldReading, Item, Layout, compact, missing
+from .binding import Bound, beside, bind, distinct, texts_near
+from .candidates import (
+    AMOUNT,
+    CODE_DIGITS,
+    CREDIT,
+    DATE,
+    ID,
+    RATE,
+    VIN,
+    WORDS,
+    Candidate,
+    page_candidates,
+    words_share,
 )
 
-__all__ = ["FIELDS", "REQUIRED", "TAX_RATES", "amount_consensus", "read_invoice"]
+__all__ = ["FIELDS", "REQUIRED", "TAX_RATES", "amount_consensus", "rate_check", "read_invoice"]
 
 FIELDS = (
     "invoice_code",
@@ -44,86 +53,40 @@ REQUIRED = ("invoice_number", "invoice_date", "buyer_name", "buyer_id_number", "
 TAX_RATES = (13, 9, 6, 3, 1, 16, 17)
 _CENT = Decimal("0.01")
 
-LABELS = (
-    "机动车销售统一发票",
-    "发票代码",
-    "发票号码",
-    "开票日期",
-    "机打代码",
-    "机打号码",
-    "机器编号",
-    "税控码",
-    "购买方名称",
+NUMBER_LABELS = ("发票号码",)
+MACHINE_NUMBER_LABELS = ("机打号码",)
+CODE_LABELS = ("发票代码",)
+MACHINE_CODE_LABELS = ("机打代码",)
+DATE_LABELS = ("开票日期",)
+BUYER_NAME_LABELS = ("购买方名称及身份证号码", "购买方名称", "名称")
+BUYER_ID_LABELS = (
+    "身份证号码/组织机构代码",
+    "统一社会信用代码/纳税人识别号/身份证号码",
     "纳税人识别号/统一社会信用代码/身份证号码",
-    "车辆类型",
-    "厂牌型号",
-    "产地",
-    "合格证号",
-    "进口证明书号",
-    "商检单号",
-    "发动机号码",
-    "车辆识别代号/车架号码",
-    "价税合计",
-    "小写",
-    "大写",
-    "销货单位名称",
-    "电话",
-    "纳税人识别号/统一社会信用代码",
-    "账号",
-    "地址",
-    "开户银行",
-    "增值税税率或征收率",
-    "增值税税额",
-    "主管税务机关及代码",
-    "不含税价",
-    "完税凭证号码",
-    "吨位",
-    "限乘人数",
-    "销货单位盖章",
-    "开票人",
-    "备注",
+    "身份证号码",
+    "组织机构代码",
+    "购买方名称及身份证号码",
 )
+SELLER_NAME_LABELS = ("销货单位名称", "销售方名称", "名称")
+SELLER_CODE_LABELS = ("统一社会信用代码/纳税人识别号", "纳税人识别号", "统一社会信用代码")
+VIN_LABELS = ("车辆识别代号/车架号码", "车辆识别代号", "车架号码")
+TOTAL_LABELS = ("价税合计", "小写")
+NET_LABELS = ("不含税价", "金额", "合计")
+TAX_LABELS = ("增值税税额", "税额")
+_SELLER_WORDS = ("销货", "销售", "单位")
+_NAME_RE = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff·]*")
+# 2-4 characters, or a minority name whose parts are joined by ·
+_PERSON_RE = re.compile(r"^(?:[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{1,8}(?:·[\u3400-\u9fff]{1,8}){1,3})$")
+_VIN_SHAPE = re.compile(r"(?<![0-9A-Z])[A-HJ-NPR-Z0-9]{17}(?![0-9A-Z])")
+_ID_SHAPE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
+_COMPANY_SUFFIXES = ("公司", "有限公司", "厂", "中心", "店")
 
-_WORD_CHARS = set("零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正参叄參貳陸圓染抬")
-_NAME_RE = re.compile(r"^[\u3400-\u9fff·()（）]{2,40}$")
-_ID_RE = re.compile(r"(?<![0-9A-Z])\d{17}[\dX](?![0-9A-Z])")
-_CREDIT_RE = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Z])")
-_RATE_RE = re.compile(r"(?<!\d)(\d{1,2})%")
 
-
-def _digits(count: int | tuple[int, ...]) -> re.Pattern[str]:
-    counts = (count,) if isinstance(count, int) else count
-    alts = "|".join(rf"\d{{{c}}}" for c in sorted(counts, reverse=True))
-    return re.compile(rf"(?<!\d)(?:{alts})(?!\d)")
-
-
-def _row_value(layout: Layout, anchor: Item | None, pattern: re.Pattern[str]) -> tuple[str, Item] | None:
-    if anchor is None:
+def rate_check(total: Decimal, net: Decimal, tax: Decimal, rates=TAX_RATES) -> int | None:
+    """The rate r (in %) for which net + tax == total and tax == total × r/(1 + r) within 0.01, if any."""
+    if net + tax != total or net <= tax:
         return None
-    for item in layout.right_of(anchor):
-        match = pattern.search(compact(item.text).upper())
-        if match:
-            return match.group(0), item
-    return None
-
-
-def _label_item(layout: Layout, labels, exclude=(), fuzzy=0.78, where=None) -> tuple[Item, int] | None:
-    for item, end in layout.find_label(labels, fuzzy=fuzzy, exclude=exclude):
-        if where is None or where(item):
-            return item, end
-    return None
-
-
-def _amount_in(text: str) -> Decimal | None:
-    match = AMOUNT_RE.search(compact(text))
-    return to_decimal(match.group("num")) if match else None
-
-
-def rate_check(total: Decimal, net: Decimal, tax: Decimal) -> int | None:
-    """The tax rate (in %) for which net + tax == total and tax == total * r / (1 + r) within 0.01, if any."""
-    if net + tax != total:
-        return None
-    for rate in TAX_RATES:
+    for rate in rates:
         expected = total * Decimal(rate) / (100 + Decimal(rate))
         if abs(expected - tax) <= _CENT:
             return rate
@@ -133,19 +96,14 @@ def rate_check(total: Decimal, net: Decimal, tax: Decimal) -> int | None:
 def amount_consensus(
     figures: Decimal | None, words: Decimal | None, net: Decimal | None, tax: Decimal | None
 ) -> tuple[Decimal | None, set[str]]:
-    """The total that two independent readings agree on, and which readings agree.
-
-    Readings: the ¥ figures, the 大写 words, and net + tax when it also passes the tax-rate check.
-    """
+    """The total that two independent readings agree on, and which readings agree (used across engines)."""
     readings: dict[str, Decimal] = {}
     if figures is not None:
         readings["figures"] = figures
     if words is not None:
         readings["words"] = words
-    if net is not None and tax is not None:
-        total = net + tax
-        if rate_check(total, net, tax) is not None:
-            readings["sum"] = total
+    if net is not None and tax is not None and rate_check(net + tax, net, tax) is not None:
+        readings["sum"] = net + tax
     best: tuple[Decimal | None, set[str]] = (None, set())
     for value in set(readings.values()):
         agreeing = {k for k, v in readings.items() if v == value}
@@ -154,278 +112,274 @@ def amount_consensus(
     return best
 
 
-def _net_and_tax_by_elimination(layout, total_row, figures, words, net, tax, net_conf, tax_conf):
-    """When a label is unreadable: the only other amounts below the total row are 不含税价 and 税额.
+def _best(bounds: list[Bound]) -> Bound | None:
+    return bounds[0] if bounds else None
 
-    A pair is taken only when it passes the sum and the tax-rate check against a total read independently, so a
-    wrong pairing cannot produce a confirmation.
-    """
-    totals = {t for t in (figures, words) if t is not None}
-    if not totals:
-        return net, tax, net_conf, tax_conf
-    amounts: list[tuple[Decimal, float]] = []
-    for item in layout.items:
-        if item.cy <= total_row.cy + total_row.height * 0.7:
-            continue
-        for match in AMOUNT_RE.finditer(compact(item.text)):
-            value = to_decimal(match.group("num"))
-            if value is not None and value not in totals:
-                amounts.append((value, item.confidence))
-    pairs = []
-    for big, big_conf in amounts:
-        for small, small_conf in amounts:
-            if net is not None and big != net or tax is not None and small != tax:
+
+def _copies(
+    layout: Layout, cands: list[Candidate], labels, machine_labels, exclude=()
+) -> FieldReading | None:
+    """A number printed twice (top right and in the machine-printed rows): bound to either label."""
+    top = _best(bind(layout, cands, labels, exclude=("机打", *exclude)))
+    machine = _best(bind(layout, cands, machine_labels))
+    readings = [b.candidate for b in (top, machine) if b is not None]
+    if not readings:
+        return None
+    values = {c.value for c in readings}
+    best = max(readings, key=lambda c: c.confidence)
+    if len(values) > 1:
+        return FieldReading(best.value, best.confidence, False)
+    if len(readings) == 2:
+        confident = min(c.confidence for c in readings) >= MIN_CONFIDENCE
+    else:
+        confident = best.confidence >= MIN_NAME_CONFIDENCE
+    return FieldReading(best.value, best.confidence, confident)
+
+
+def _unique(cands: list[Candidate]) -> Candidate | None:
+    groups = distinct(cands)
+    if len(groups) != 1:
+        return None
+    return max(next(iter(groups.values())), key=lambda c: c.confidence)
+
+
+def _checked_field(
+    layout: Layout, cands: list[Candidate], labels, exclude=(), where=None
+) -> FieldReading | None:
+    """A value with check characters: the only one of its kind on the page, or the one bound to its label."""
+    if not cands:
+        return None
+    groups = distinct(cands)
+    bound = bind(layout, cands, labels, exclude=exclude, where=where)
+    if len(groups) == 1:
+        cand = max(next(iter(groups.values())), key=lambda c: c.confidence)
+        return FieldReading(cand.value, cand.confidence, cand.confidence >= MIN_CONFIDENCE)
+    bound_values = {b.candidate.value for b in bound}
+    if len(bound_values) == 1:
+        cand = bound[0].candidate
+        return FieldReading(cand.value, cand.confidence, cand.confidence >= MIN_CONFIDENCE)
+    if bound:
+        cand = bound[0].candidate
+        return FieldReading(cand.value, cand.confidence, False)
+    return None
+
+
+def _unverified(layout: Layout, labels, pattern: re.Pattern[str]) -> FieldReading | None:
+    """A value of the right shape bound to its label but failing its check: shown, never confident."""
+    for text, item, _relation in texts_near(layout, labels):
+        match = pattern.search(text.upper())
+        if match:
+            return FieldReading(match.group(0), item.confidence, False)
+    return None
+
+
+def _name_tokens(text: str) -> list[tuple[str, int]]:
+    return [(m.group(0), m.start()) for m in _NAME_RE.finditer(text)]
+
+
+def _names_near(layout: Layout, labels, exclude=()) -> list[tuple[str, Item]]:
+    out = []
+    for text, item, _relation in texts_near(layout, labels, exclude):
+        for token, _start in _name_tokens(text):
+            if not is_furniture(token):
+                out.append((token, item))
+    return out
+
+
+def _person_name(layout: Layout, id_reading: FieldReading, id_cands: list[Candidate]) -> FieldReading | None:
+    """The buyer's name: a CJK name bound to a buyer label, confident only beside the buyer's valid ID number."""
+    id_items = [c.item for c in id_cands if c.value == id_reading.value]
+    found: list[tuple[str, Item]] = _names_near(layout, BUYER_NAME_LABELS, exclude=_SELLER_WORDS)
+    # the name printed in the same line as the buyer's ID number (名称及身份证号码 in one cell)
+    for item in id_items:
+        for token, start in _name_tokens(compact(item.text)):
+            if not is_furniture(token) and start < compact(item.text).find(id_reading.value):
+                found.append((token, item))
+    found = [(t, it) for t, it in found if _PERSON_RE.match(t)]
+    if not found:
+        return None
+    supported = [(t, it) for t, it in found if any(beside(it, id_item) for id_item in id_items)]
+    values = {t for t, _ in supported}
+    if len(values) == 1 and id_reading.confident:
+        token, item = supported[0]
+        return FieldReading(token, item.confidence, item.confidence >= MIN_NAME_CONFIDENCE)
+    token, item = (supported or found)[0]
+    return FieldReading(token, item.confidence, False)
+
+
+def _seller_name(layout: Layout, code: FieldReading, code_cands: list[Candidate]) -> FieldReading | None:
+    code_items = [c.item for c in code_cands if c.value == code.value]
+    found = []
+    for text, item, _relation in texts_near(layout, SELLER_NAME_LABELS, exclude=("购买",)):
+        text = re.sub(r"[^\u3400-\u9fff()（）]", "", text)
+        if len(text) >= 4 and text.endswith(_COMPANY_SUFFIXES) and not is_furniture(text.replace("公司", "")):
+            found.append((text, item))
+    if not found:
+        return None
+    supported = [(t, it) for t, it in found if any(beside(it, ci) for ci in code_items)]
+    token, item = (supported or found)[0]
+    # under the red seal and without check characters: demand a near-certain reading
+    confident = (
+        bool(supported) and code.confident and item.confidence >= 0.99 and len({t for t, _ in supported}) == 1
+    )
+    return FieldReading(token, item.confidence, confident)
+
+
+def _words_readings(layout: Layout, cands: list[Candidate]) -> list[Candidate]:
+    if cands:
+        return cands
+    # 大写 split over several OCR lines on one row: join them
+    rows = [it for it in layout.items if words_share(it.text) >= 3]
+    out = []
+    for it in rows:
+        row = [it, *layout.right_of(it, tolerance=0.7)]
+        joined = "".join(compact(r.text) for r in row if words_share(r.text) >= 1)
+        value = parse_amount_words(re.sub(r"^.*?(大写|[)）])", "", joined))
+        if value is not None:
+            out.append(Candidate(WORDS, value, it, 0, len(joined), joined))
+    return out
+
+
+def _amounts(layout: Layout, by_type: dict[str, list[Candidate]], out: dict[str, FieldReading]) -> None:
+    amounts = by_type.get(AMOUNT, [])
+    words = _words_readings(layout, by_type.get(WORDS, []))
+    rates = {c.value for c in by_type.get(RATE, [])}
+    amount_groups = distinct(amounts)
+    word_groups = distinct(words)
+
+    # 大写 = ¥
+    agreed_words = [w for w in word_groups if w in amount_groups]
+    # 不含税价 + 税额 = 价税合计, with the tax at a printed rate
+    printed = [r for r in TAX_RATES if r in rates] or []
+    triples = set()
+    values = sorted(amount_groups, reverse=True)
+    for total in values:
+        for net in values:
+            if net >= total:
                 continue
-            if big > small and any(rate_check(t, big, small) is not None for t in totals):
-                pairs.append((big, small, big_conf, small_conf))
-    if len({(p[0], p[1]) for p in pairs}) == 1:
-        return pairs[0]
-    return net, tax, net_conf, tax_conf
+            tax = total - net
+            if tax in amount_groups and printed:
+                rate = rate_check(total, net, tax, printed)
+                if rate is not None:
+                    triples.add((total, net, tax, rate))
+    totals_by_sum = {t[0] for t in triples}
 
-
-def _seller_name_ok(name: str, confidence: float) -> bool:
-    """The seller's name lies under the red seal and has no check character: demand a near-certain reading."""
-    return confidence >= 0.99 and name.endswith(("公司", "有限公司", "厂", "中心", "店"))
+    figures: Decimal | None = None
+    confident = False
+    how = ""
+    if len(agreed_words) == 1 and (not totals_by_sum or totals_by_sum == set(agreed_words)):
+        figures, confident, how = agreed_words[0], True, "words"
+    elif not agreed_words and len(totals_by_sum) == 1:
+        figures, confident, how = next(iter(totals_by_sum)), True, "sum"
+    else:
+        bound = bind(layout, [c for c in amounts if c.signed] or amounts, TOTAL_LABELS)
+        if bound:
+            figures = bound[0].candidate.value
+        elif amounts:
+            figures = max(amount_groups)
+    if figures is not None:
+        conf = max(c.confidence for c in amount_groups.get(figures, [])) if figures in amount_groups else 0.0
+        out["amount_figures"] = FieldReading(figures, conf, confident)
+    if word_groups:
+        if figures in word_groups:
+            w = figures
+        elif len(word_groups) == 1:
+            w = next(iter(word_groups))
+        else:
+            w = None
+        if w is not None:
+            conf = min(c.confidence for c in word_groups[w])
+            out["amount_words"] = FieldReading(w, conf, confident and how in ("words",) and w == figures)
+    matching = [t for t in triples if t[0] == figures]
+    if confident and len({(t[1], t[2]) for t in matching}) == 1:
+        _, net, tax, rate = matching[0]
+        out["net_amount"] = FieldReading(net, max(c.confidence for c in amount_groups[net]), True)
+        out["tax_amount"] = FieldReading(tax, max(c.confidence for c in amount_groups[tax]), True)
+        rate_conf = max(c.confidence for c in by_type[RATE] if c.value == rate)
+        out["tax_rate"] = FieldReading(f"{rate}%", rate_conf, True)
+        if how == "sum" and out["amount_words"].value is not None and out["amount_words"].value == figures:
+            out["amount_words"] = FieldReading(figures, out["amount_words"].confidence, True)
+        return
+    for name, labels in (("net_amount", NET_LABELS), ("tax_amount", TAX_LABELS)):
+        bound = bind(layout, amounts, labels, directions=("same", "right", "below"))
+        if bound:
+            cand = bound[0].candidate
+            out[name] = FieldReading(cand.value, cand.confidence, False)
+    rate_cands = by_type.get(RATE, [])
+    if len(distinct(rate_cands)) == 1:
+        cand = rate_cands[0]
+        out["tax_rate"] = FieldReading(f"{cand.value}%", cand.confidence, False)
 
 
 def read_invoice(lines: list[TextLine], engine: str = "") -> dict[str, FieldReading]:
-    layout = Layout(lines, LABELS)
-    out: dict[str, FieldReading] = {name: missing(engine) for name in FIELDS}
+    layout = Layout(lines)
+    out: dict[str, FieldReading] = {name: missing() for name in FIELDS}
+    by_type = page_candidates(layout.items)
+    digits = by_type.get(CODE_DIGITS, [])
 
-    # --- anchors (rows) -----------------------------------------------------------------------------------------
-    total_label = _label_item(layout, ["价税合计"])
-    if total_label is None:
-        # The label is unreadable: the 大写 amount itself marks the row.
-        scored = [(sum(ch in _WORD_CHARS for ch in compact(it.text)), it) for it in layout.items]
-        scored = [(n, it) for n, it in scored if n >= 4]
-        if scored:
-            total_label = (max(scored, key=lambda t: t[0])[1], 0)
-    total_row = total_label[0] if total_label else None
-    buyer_label = _label_item(layout, ["购买方名称"], exclude=["销货"])
-    seller_label = _label_item(layout, ["销货单位名称", "销售方名称"])
+    # --- number and code --------------------------------------------------------------------------------------
+    twenty = [c for c in digits if len(c.value) == 20]
+    eight = [c for c in digits if len(c.value) == 8]
+    twelve = [c for c in digits if len(c.value) == 12]
+    number = _copies(layout, twenty, NUMBER_LABELS, ()) if twenty else None
+    if number is None and len(distinct(twenty)) == 1 and not eight:
+        cand = _unique(twenty)
+        number = FieldReading(cand.value, cand.confidence, cand.confidence >= MIN_NAME_CONFIDENCE)
+    if number is None:
+        number = _copies(layout, eight, NUMBER_LABELS, MACHINE_NUMBER_LABELS)
+    if number is not None:
+        out["invoice_number"] = number
+    if number is None or len(str(number.value)) != 20:
+        code = _copies(layout, twelve, CODE_LABELS, MACHINE_CODE_LABELS)
+        if code is not None:
+            out["invoice_code"] = code
 
-    def above_total(item: Item) -> bool:
-        return total_row is None or item.cy < total_row.cy
-
-    def below_total(item: Item) -> bool:
-        return total_row is None or item.cy > total_row.cy
-
-    # --- code and number (two printed copies on paper invoices) -------------------------------------------------
-    def copy_of(labels, count, exclude=()):
-        hit = layout.value_after(labels, _digits(count), exclude=exclude)
-        if not hit:
-            return None
-        match, item, _ = hit
-        return match.group(0), item.confidence
-
-    code_top = copy_of(["发票代码"], 12)
-    code_machine = copy_of(["机打代码"], 12)
-    number_top = copy_of(["发票号码"], (20, 8), exclude=["机打"])
-    number_machine = copy_of(["机打号码"], 8)
-    for name, first, second in (
-        ("invoice_code", code_top, code_machine),
-        ("invoice_number", number_top, number_machine),
-    ):
-        readings = [r for r in (first, second) if r]
-        if not readings:
-            continue
-        value, conf = max(readings, key=lambda r: r[1])
-        agree = len(readings) == 2 and readings[0][0] == readings[1][0]
-        disagree = len(readings) == 2 and not agree
-        confident = not disagree and (
-            (agree and min(r[1] for r in readings) >= MIN_CONFIDENCE) or (conf >= MIN_NAME_CONFIDENCE)
+    # --- date -------------------------------------------------------------------------------------------------
+    dates = by_type.get(DATE, [])
+    bound = bind(layout, dates, DATE_LABELS)
+    if bound:
+        values = {b.candidate.value for b in bound}
+        cand = bound[0].candidate
+        out["invoice_date"] = FieldReading(
+            cand.value, cand.confidence, len(values) == 1 and cand.confidence >= MIN_CONFIDENCE
         )
-        out[name] = FieldReading(value, conf, confident, engine)
-    # A 20-digit number means a fully digital invoice, which has no code.
-    if out["invoice_number"].value and len(out["invoice_number"].value) == 20:
-        out["invoice_code"] = FieldReading(None, out["invoice_number"].confidence, False, engine)
-
-    # --- date ---------------------------------------------------------------------------------------------------
-    hit = layout.value_after(["开票日期"], DATE_RE, stop_at_label=False)
-    if hit:
-        date = parse_date(hit[0])
-        if date:
-            conf = hit[1].confidence
+    else:
+        formatted = [c for c in dates if not c.text.isdigit()]
+        cand = _unique(formatted)
+        if cand is not None:
             out["invoice_date"] = FieldReading(
-                date, conf, conf >= MIN_CONFIDENCE and 2000 <= date.year <= 2100, engine
+                cand.value, cand.confidence, cand.confidence >= MIN_NAME_CONFIDENCE
             )
 
-    # --- buyer --------------------------------------------------------------------------------------------------
-    if buyer_label:
-        item, end = buyer_label
-        rest = compact(item.text)[end:]
-        name_item = None
-        if _NAME_RE.match(rest or ""):
-            name_value, name_item = rest, item
-        else:
-            for candidate in layout.right_of(item):
-                if layout.is_label(candidate):
-                    break
-                text = compact(candidate.text)
-                if _NAME_RE.match(text):
-                    name_value, name_item = text, candidate
-                break
-        if name_item is not None:
-            conf = name_item.confidence
-            out["buyer_name"] = FieldReading(name_value, conf, conf >= MIN_NAME_CONFIDENCE, engine)
-    id_label = _label_item(
-        layout,
-        ["纳税人识别号/统一社会信用代码/身份证号码", "身份证号码", "组织机构代码"],
-        where=lambda it: (
-            above_total(it) and (buyer_label is None or abs(it.cy - buyer_label[0].cy) < 2 * it.height)
-        ),
+    # --- VIN, buyer ID, seller code -----------------------------------------------------------------------------
+    vin = _checked_field(layout, by_type.get(VIN, []), VIN_LABELS) or _unverified(
+        layout, VIN_LABELS, _VIN_SHAPE
     )
-    id_hit = None
-    if id_label:
-        id_hit = _row_value(layout, id_label[0], _ID_RE)
-        rest = compact(id_label[0].text)[id_label[1] :]
-        if not id_hit and _ID_RE.search(rest):
-            id_hit = (_ID_RE.search(rest).group(0), id_label[0])
-    if id_hit is None and buyer_label:
-        # the label is unreadable: only an ID on the buyer's own row counts
-        id_hit = _row_value(layout, buyer_label[0], _ID_RE)
-    if id_hit:
-        value, item = id_hit
-        valid = is_valid_id_number(value)
-        out["buyer_id_number"] = FieldReading(
-            value, item.confidence, valid and item.confidence >= MIN_CONFIDENCE, engine
+    if vin is not None:
+        out["vin"] = vin
+    ids = by_type.get(ID, [])
+    buyer_id = _checked_field(layout, ids, BUYER_ID_LABELS) or _unverified(layout, BUYER_ID_LABELS, _ID_SHAPE)
+    if buyer_id is not None:
+        out["buyer_id_number"] = buyer_id
+    codes = [c for c in by_type.get(CREDIT, []) if c.value != out["buyer_id_number"].value]
+    seller = _checked_field(layout, codes, SELLER_CODE_LABELS, exclude=("身份证",))
+    if seller is not None:
+        out["seller_credit_code"] = FieldReading(
+            seller.value, seller.confidence, seller.confident and seller.confidence >= MIN_NAME_CONFIDENCE
         )
 
-    # --- VIN ----------------------------------------------------------------------------------------------------
-    vin_label = _label_item(layout, ["车辆识别代号/车架号码", "车辆识别代号", "车架号码"])
-    if vin_label:
-        item, end = vin_label
-        candidates = [(v, item) for v in vin_candidates(compact(item.text)[end:])]
-        if not candidates:
-            for other in layout.right_of(item):
-                found = vin_candidates(other.text)
-                if found:
-                    candidates = [(found[0], other)]
-                    break
-        if candidates:
-            value, vitem = candidates[0]
-            ok = is_valid_vin(value)
-            out["vin"] = FieldReading(
-                value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine
-            )
+    # --- names --------------------------------------------------------------------------------------------------
+    if out["buyer_id_number"].value is not None:
+        name = _person_name(layout, out["buyer_id_number"], ids)
+        if name is not None:
+            out["buyer_name"] = name
+    if out["seller_credit_code"].value is not None:
+        seller_name = _seller_name(layout, out["seller_credit_code"], codes)
+        if seller_name is not None:
+            out["seller_name"] = seller_name
 
-    # --- the amounts --------------------------------------------------------------------------------------------
-    figures: Decimal | None = None
-    figures_conf = 0.0
-    words: Decimal | None = None
-    words_conf = 0.0
-    if total_row is not None:
-        row = [total_row, *layout.right_of(total_row, tolerance=0.7)]
-        word_text = ""
-        word_items = []
-        for it in row:
-            text = compact(it.text)
-            if it is total_row:
-                text = text[total_label[1] :]
-            if sum(ch in _WORD_CHARS for ch in text) >= 3:
-                word_text += re.sub(r"^.*?(大写|[)）])", "", text) if "大写" in text else text
-                word_items.append(it)
-            elif AMOUNT_RE.search(text) and figures is None:
-                figures = _amount_in(text)
-                figures_conf = it.confidence
-        if word_items:
-            words = parse_amount_words(word_text)
-            words_conf = min(it.confidence for it in word_items)
-            if words is None:
-                out["amount_words"] = FieldReading(None, words_conf, False, engine)
-    net = tax = None
-    net_conf = tax_conf = 0.0
-    net_hit = layout.value_after(["不含税价"], AMOUNT_RE, stop_at_label=False, row_filter=below_total)
-    if net_hit:
-        net, net_conf = to_decimal(net_hit[0].group("num")), net_hit[1].confidence
-    tax_hit = layout.value_after(
-        ["增值税税额", "税额"], AMOUNT_RE, stop_at_label=False, row_filter=below_total
-    )
-    if tax_hit:
-        tax, tax_conf = to_decimal(tax_hit[0].group("num")), tax_hit[1].confidence
-    if (net is None or tax is None) and total_row is not None:
-        net, tax, net_conf, tax_conf = _net_and_tax_by_elimination(
-            layout, total_row, figures, words, net, tax, net_conf, tax_conf
-        )
-    rate_hit = layout.value_after(["增值税税率或征收率", "征收率"], _RATE_RE, stop_at_label=False)
-    printed_rate = int(rate_hit[0].group(1)) if rate_hit else None
-
-    agreed, agreeing = amount_consensus(figures, words, net, tax)
-    if figures is not None:
-        out["amount_figures"] = FieldReading(
-            figures, figures_conf, agreed is not None and figures == agreed and "figures" in agreeing, engine
-        )
-    if words is not None:
-        out["amount_words"] = FieldReading(
-            words, words_conf, agreed is not None and words == agreed and "words" in agreeing, engine
-        )
-    sum_ok = "sum" in agreeing
-    if net is not None:
-        out["net_amount"] = FieldReading(net, net_conf, sum_ok, engine)
-    if tax is not None:
-        out["tax_amount"] = FieldReading(tax, tax_conf, sum_ok, engine)
-    checked_rate = rate_check(net + tax, net, tax) if net is not None and tax is not None else None
-    if printed_rate is not None:
-        conf = rate_hit[1].confidence
-        out["tax_rate"] = FieldReading(
-            f"{printed_rate}%", conf, sum_ok and checked_rate == printed_rate, engine
-        )
-
-    # --- seller -------------------------------------------------------------------------------------------------
-    if seller_label:
-        item, end = seller_label
-        rest = compact(item.text)[end:]
-        if _NAME_RE.match(rest or "") and len(rest) >= 4:
-            out["seller_name"] = FieldReading(
-                rest, item.confidence, _seller_name_ok(rest, item.confidence), engine
-            )
-        else:
-            for candidate in layout.right_of(item):
-                if layout.is_label(candidate):
-                    break
-                text = compact(candidate.text)
-                if _NAME_RE.match(text) and len(text) >= 4:
-                    conf = candidate.confidence
-                    out["seller_name"] = FieldReading(text, conf, _seller_name_ok(text, conf), engine)
-                break
-    credit_label = _label_item(
-        layout,
-        ["纳税人识别号/统一社会信用代码", "统一社会信用代码", "纳税人识别号"],
-        exclude=["身份证"],
-        where=lambda it: below_total(it) and (seller_label is None or it.cy > seller_label[0].cy - it.height),
-    )
-    if credit_label:
-        item, end = credit_label
-        rest = compact(item.text)[end:].upper()
-        hit = (
-            (_CREDIT_RE.search(rest).group(0), item)
-            if _CREDIT_RE.search(rest)
-            else _row_value(layout, item, _CREDIT_RE)
-        )
-        if hit:
-            value, vitem = hit
-            ok = is_valid_credit_code(value) and value != out["buyer_id_number"].value
-            out["seller_credit_code"] = FieldReading(
-                value, vitem.confidence, ok and vitem.confidence >= MIN_CONFIDENCE, engine
-            )
-    if out["seller_credit_code"].value is None and seller_label is not None:
-        # Label unreadable: a valid credit code within the seller block (the two rows under the seller's name).
-        block = [
-            it
-            for it in layout.items
-            if seller_label[0].cy - it.height * 0.5
-            < it.cy
-            < seller_label[0].cy + 2.5 * seller_label[0].height * 2.2
-            and below_total(it)
-        ]
-        found = {}
-        for it in block:
-            for value in _CREDIT_RE.findall(compact(it.text).upper()):
-                if is_valid_credit_code(value) and value != out["buyer_id_number"].value:
-                    found.setdefault(value, it)
-        if len(found) == 1:
-            value, vitem = next(iter(found.items()))
-            out["seller_credit_code"] = FieldReading(
-                value, vitem.confidence, vitem.confidence >= MIN_CONFIDENCE, engine
-            )
+    # --- amounts ------------------------------------------------------------------------------------------------
+    _amounts(layout, by_type, out)
+    for reading in out.values():
+        reading.engine = engine
     return out

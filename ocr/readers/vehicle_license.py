@@ -78,6 +78,10 @@ def read_vehicle_license(lines: list[TextLine], engine: str = "") -> dict[str, F
             )
             break
 
+    # The owner's name has no check character: confident only on a licence whose VIN was read and verified.
+    if out["owner"].confident and not out["vin"].confident:
+        out["owner"].confident = False
+
     for name, label in (("register_date", "注册日期"), ("issue_date", "发证日期")):
         hit = layout.value_after([label], DATE_RE, stop_at_label=True)
         if hit:

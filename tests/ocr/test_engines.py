@@ -2,9 +2,9 @@
 
 import pytest
 
+from docgen import generate
 from ocr.engines import resolve_engines
 from ocr.reading import read_document
-from ocr.synthetic import generate
 
 
 @pytest.fixture(scope="module")

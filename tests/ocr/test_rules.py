@@ -2,12 +2,14 @@
 
 from decimal import Decimal
 
-from ocr.engines import TextLine
+from PIL import Image
+
+from ocr.engines import TesseractEngine, TextLine
 from ocr.numerals import amount_to_words
 from ocr.readers import read_fields
 from ocr.readers.base import FieldReading
 from ocr.readers.invoice import amount_consensus, rate_check
-from ocr.reading import merge_readings
+from ocr.reading import merge_readings, second_reading
 from tests.factories import make_credit_code, make_id_number, make_vin
 
 
@@ -136,3 +138,40 @@ def test_net_and_tax_found_by_elimination_when_labels_unreadable() -> None:
     assert fields["net_amount"].value == Decimal("139823.01")
     assert fields["tax_amount"].value == Decimal("18176.99")
     assert fields["amount_figures"].confident
+
+
+class _LineReader(TesseractEngine):
+    """A second engine that reads every cropped line as the given text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.calls = 0
+
+    def read_line(self, image, timeout=None, lang=None) -> str:
+        self.calls += 1
+        return self.text
+
+
+def _unconfident_name() -> tuple[list[TextLine], dict]:
+    lines = [
+        TextLine(ln.text, 0.9 if ln.text == "张三" else ln.confidence, ln.box, ln.engine)
+        for ln in invoice_lines()
+    ]
+    fields = read_fields("invoice", lines, "rapidocr")
+    assert fields["buyer_name"].value == "张三" and not fields["buyer_name"].confident
+    return lines, fields
+
+
+def test_second_engine_reading_the_same_line_makes_it_confident() -> None:
+    lines, fields = _unconfident_name()
+    engine = _LineReader("张 三")
+    assert second_reading("invoice", Image.new("RGB", (2400, 1400), "white"), lines, fields, engine)
+    assert fields["buyer_name"].confident and fields["buyer_name"].engine == "rapidocr+tesseract"
+    assert engine.calls == 1  # only the field that was not confident is read again, and agreed at once
+
+
+def test_second_engine_reading_something_else_changes_nothing() -> None:
+    lines, fields = _unconfident_name()
+    second_reading("invoice", Image.new("RGB", (2400, 1400), "white"), lines, fields, _LineReader("张王"))
+    assert fields["buyer_name"].value == "张三" and not fields["buyer_name"].confident

@@ -48,7 +48,11 @@ def _read(claim, kind: str, fields: dict) -> None:
 @pytest.mark.parametrize("agreeing", [True, False])
 def test_check_result_and_review_highlight_agree(agreeing):
     claim = submit_claim(make_program("compare-car"))
-    vin = claim.vin.lower()[:8] + " " + claim.vin.lower()[8:] if agreeing else claim.vin[:-1] + "0"
+    vin = (
+        claim.vin.lower()[:8] + " " + claim.vin.lower()[8:]
+        if agreeing
+        else claim.vin[:-1] + ("1" if claim.vin.endswith("0") else "0")
+    )
     amount = f"{claim.invoice_amount:,.0f}" if agreeing else str(claim.invoice_amount + 1)
     name = f" {claim.applicant_name} " if agreeing else "李四"
     _read(

@@ -16,7 +16,7 @@ import io
 import math
 import random
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .numerals import amount_to_words
-from .validators import CREDIT_CHARS, credit_code_check_char, id_check_char, vin_check_char
+from ocr.validators import CREDIT_CHARS, credit_code_check_char, id_check_char, vin_check_char
 
-__all__ = ["CONDITIONS", "KINDS", "SyntheticDocument", "available_fonts", "degrade", "generate"]
+__all__ = ["CONDITIONS", "KINDS", "SyntheticDocument", "available_fonts", "degrade"]
 
 KINDS = ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip")
-CONDITIONS = ("clean", "rotation", "blur", "noise", "jpeg", "lowres", "uneven", "degraded")
+CONDITIONS = ("clean", "rotation", "blur", "noise", "jpeg", "lowres", "uneven", "degraded", "photo")
 
 # (path, face index) of CJK fonts, in order of preference.
 _FONT_CANDIDATES: list[tuple[str, int]] = [
@@ -73,6 +72,7 @@ class SyntheticDocument:
     truth: dict[str, Any]
     seed: int
     texts: list[tuple[float, float, str, int, str]] = field(default_factory=list)
+    layout: str = ""
 
     def to_pdf(self, text_layer: bool = True, kangxi: bool = False) -> bytes:
         """A one-page PDF: with a text layer (as e-invoices are issued), or the image only (a scan)."""
@@ -260,191 +260,6 @@ def _text_pdf(size: tuple[int, int], texts, kangxi: bool = False) -> bytes:
     return out.getvalue()
 
 
-# --- invoice ----------------------------------------------------------------------------------------------------
-
-
-def _invoice_truth(rng: random.Random, digital: bool) -> dict[str, Any]:
-    total = _amount(rng)
-    rate = rng.choice((Decimal("13"), Decimal("13"), Decimal("13"), Decimal("9"), Decimal("3")))
-    net = (total / (1 + rate / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    tax = total - net
-    model, vtype, origin = rng.choice(_MODELS)
-    truth: dict[str, Any] = {
-        "invoice_code": None
-        if digital
-        else f"1{rng.choice(('14', '41', '31'))}00{rng.randrange(0, 10**7):07d}",
-        "invoice_number": f"{rng.randrange(0, 10**20):020d}" if digital else f"{rng.randrange(0, 10**8):08d}",
-        "invoice_date": _date(rng),
-        "buyer_name": _name(rng),
-        "buyer_id_number": _id_number(rng),
-        "vin": _vin(rng),
-        "amount_words": total,
-        "amount_figures": total,
-        "net_amount": net,
-        "tax_amount": tax,
-        "tax_rate": f"{rate}%",
-        "seller_name": rng.choice(_DEALERS),
-        "seller_credit_code": _credit_code(rng),
-        "_model": model,
-        "_vehicle_type": vtype,
-        "_origin": origin,
-    }
-    if digital:
-        truth["invoice_number"] = truth["invoice_number"][:2].replace("0", "2") + truth["invoice_number"][2:]
-    return truth
-
-
-def _render_invoice(rng: random.Random, truth: dict[str, Any], digital: bool) -> Image.Image:
-    width, height = 2480, 1748
-    c = _Canvas((width, height), rng)
-    # Dot-matrix print offset: every value shifted the same way, sometimes across cell borders.
-    ox, oy = rng.randint(-15, 45), rng.randint(-22, 18)
-
-    def val(x, y, text, size=40):
-        c.text((x + ox, y + oy), text, size)
-
-    c.label((width // 2, 90), "机动车销售统一发票", 84, anchor="mm")
-    if digital:
-        c.label((width // 2, 175), "（电子发票）", 40, anchor="mm")
-    else:
-        c.label((width // 2, 175), "发 票 联", 44, anchor="mm")
-    c.draw.line((width // 2 - 320, 140, width // 2 + 320, 140), fill=_BROWN, width=3)
-
-    c.label((150, 250), "开票日期", 38)
-    d = truth["invoice_date"]
-    val(330, 250, f"{d.year}年{d.month:02d}月{d.day:02d}日")
-    if digital:
-        c.label((1650, 250), "发票号码", 38)
-        val(1830, 250, truth["invoice_number"])
-    else:
-        c.label((1650, 210), "发票代码", 38)
-        val(1830, 210, truth["invoice_code"])
-        c.label((1650, 270), "发票号码", 38)
-        val(1830, 270, truth["invoice_number"])
-
-    left, right, top = 110, 2370, 320
-    row_h = 92
-    rows_first = 0 if digital else 3
-    n_rows = rows_first + 10
-    bottom = top + n_rows * row_h
-    c.draw.rectangle((left, top, right, bottom), outline=_BROWN, width=4)
-    for i in range(1, n_rows):
-        c.draw.line((left, top + i * row_h, right, top + i * row_h), fill=_BROWN, width=2)
-
-    def row_y(i: int) -> int:
-        return top + i * row_h + row_h // 2
-
-    def vline(x, r0, r1):
-        c.draw.line((x, top + r0 * row_h, x, top + r1 * row_h), fill=_BROWN, width=2)
-
-    ls = 32  # label size
-    if not digital:
-        c.label((130, row_y(0)), "机打代码", ls)
-        val(420, row_y(0), truth["invoice_code"])
-        c.label((130, row_y(1)), "机打号码", ls)
-        val(420, row_y(1), truth["invoice_number"])
-        c.label((130, row_y(2)), "机器编号", ls)
-        val(420, row_y(2), f"{rng.randrange(10**11, 10**12)}")
-        vline(400, 0, 3)
-        vline(1000, 0, 3)
-        c.label((1020, row_y(1)), "税控码", ls)
-        cipher = "0123456789<>+-*/"
-        for k in range(3):
-            c.text((1200, row_y(k)), "".join(rng.choice(cipher) for _ in range(40)), 36)
-    r = rows_first
-    # buyer row
-    c.label((130, row_y(r)), "购买方名称", ls)
-    vline(400, r, r + 1)
-    val(420, row_y(r), truth["buyer_name"])
-    vline(1000, r, r + 1)
-    c.label((1020, row_y(r)), "纳税人识别号/统一社会信用代码/身份证号码", 28)
-    vline(1610, r, r + 1)
-    val(1640, row_y(r), truth["buyer_id_number"])
-    r += 1
-    c.label((130, row_y(r)), "车辆类型", ls)
-    val(420, row_y(r), truth["_vehicle_type"])
-    c.label((1020, row_y(r)), "厂牌型号", ls)
-    val(1220, row_y(r), truth["_model"])
-    c.label((1900, row_y(r)), "产地", ls)
-    val(2020, row_y(r), truth["_origin"])
-    vline(400, r, r + 1)
-    vline(1000, r, r + 1)
-    vline(1880, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "合格证号", ls)
-    val(420, row_y(r), f"W{rng.choice('ABCDE')}{rng.randrange(10**12, 10**13)}")
-    c.label((1020, row_y(r)), "进口证明书号", ls)
-    c.label((1650, row_y(r)), "商检单号", ls)
-    vline(400, r, r + 1)
-    vline(1000, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "发动机号码", ls)
-    val(420, row_y(r), f"{rng.choice('ABCDEFGHJK')}{rng.randrange(10**6, 10**7)}")
-    c.label((1020, row_y(r)), "车辆识别代号/车架号码", ls)
-    val(1450, row_y(r), truth["vin"])
-    vline(400, r, r + 1)
-    vline(1000, r, r + 1)
-    r += 1
-    total = truth["amount_figures"]
-    c.label((130, row_y(r)), "价税合计", ls)
-    vline(400, r, r + 1)
-    val(420, row_y(r), "⊗" + amount_to_words(total, unit=rng.choice(("圆", "元"))))
-    vline(1700, r, r + 1)
-    c.label((1720, row_y(r)), "小写", ls)
-    val(1850, row_y(r), f"¥{_money(total)}")
-    r += 1
-    seller_row = r
-    c.label((130, row_y(r)), "销货单位名称", ls)
-    val(420, row_y(r), truth["seller_name"])
-    c.label((1480, row_y(r)), "电话", ls)
-    val(1600, row_y(r), f"0358-72{rng.randrange(10000, 99999)}")
-    vline(400, r, r + 1)
-    vline(1460, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "纳税人识别号/统一社会信用代码", 28)
-    val(620, row_y(r), truth["seller_credit_code"])
-    c.label((1480, row_y(r)), "账号", ls)
-    val(1600, row_y(r), f"{rng.randrange(10**15, 10**16)}")
-    vline(600, r, r + 1)
-    vline(1460, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "地址", ls)
-    val(420, row_y(r), rng.choice(_STREETS) + f"{rng.randrange(1, 300)}号")
-    c.label((1480, row_y(r)), "开户银行", ls)
-    val(1660, row_y(r), "中国工商银行汾阳支行")
-    vline(400, r, r + 1)
-    vline(1460, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "增值税税率或征收率", 28)
-    val(450, row_y(r), truth["tax_rate"])
-    c.label((700, row_y(r)), "增值税税额", ls)
-    val(900, row_y(r), f"¥{_money(truth['tax_amount'])}")
-    c.label((1480, row_y(r)), "主管税务机关及代码", 28)
-    val(1760, row_y(r), "国家税务总局汾阳市税务局")
-    vline(680, r, r + 1)
-    vline(1460, r, r + 1)
-    r += 1
-    c.label((130, row_y(r)), "不含税价", ls)
-    c.label((420, row_y(r)), "小写", ls)
-    val(520, row_y(r), f"¥{_money(truth['net_amount'])}")
-    c.label((1100, row_y(r)), "完税凭证号码", ls)
-    c.label((1700, row_y(r)), "吨位", ls)
-    c.label((2000, row_y(r)), "限乘人数", ls)
-    val(2180, row_y(r), "5")
-    vline(400, r, r + 1)
-    vline(1080, r, r + 1)
-    c.label((150, bottom + 60), "销货单位盖章", 32)
-    c.label((1100, bottom + 60), "开票人", 32)
-    val(1240, bottom + 60, _name(rng))
-    c.label((1700, bottom + 60), "备注：一车一票", 32)
-    # The seal sits over the seller rows, as on real invoices.
-    if not digital or rng.random() < 0.5:
-        cx = rng.randint(800, 1250)
-        cy = row_y(seller_row + 1) + rng.randint(-40, 40)
-        _seal(c.image, (cx, cy), (260, 175), truth["seller_name"], truth["seller_credit_code"], rng)
-    return c.image
-
-
 # --- vehicle licence, ID card, POS slip -------------------------------------------------------------------------
 
 
@@ -497,9 +312,10 @@ def _render_vehicle_license(
     return c.image, truth
 
 
-def _render_id_front(rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
-    id_number = _id_number(rng)
-    truth = {"name": _name(rng), "id_number": id_number}
+def _render_id_front(rng: random.Random, overrides: dict[str, Any]) -> tuple[Image.Image, dict[str, Any]]:
+    truth = {"name": _name(rng), "id_number": _id_number(rng)}
+    truth.update(overrides)
+    id_number = truth["id_number"]
     c = _Canvas((1300, 820), rng, paper=(236, 242, 246))
     lab, ls, vs = (40, 110, 170), 34, 40
     birth = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
@@ -618,39 +434,3 @@ def degrade(image: Image.Image, condition: str, rng: random.Random) -> Image.Ima
         else:
             raise ValueError(f"unknown condition {step}")
     return img
-
-
-# --- entry point ------------------------------------------------------------------------------------------------
-
-
-def generate(
-    kind: str,
-    seed: int = 0,
-    condition: str = "clean",
-    digital: bool | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> SyntheticDocument:
-    """A synthetic document of ``kind`` with its truth; the same (kind, seed, condition) gives the same image."""
-    if condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition}")
-    rng = random.Random(f"{kind}:{seed}")
-    if kind == "invoice":
-        is_digital = rng.random() < 0.2 if digital is None else digital
-        truth = _invoice_truth(rng, is_digital)
-        truth.update(overrides or {})
-        image = _render_invoice(rng, truth, is_digital)
-        truth = {k: v for k, v in truth.items() if not k.startswith("_")}
-    elif kind == "vehicle_license":
-        image, truth = _render_vehicle_license(rng, overrides or {})
-    elif kind == "id_card_front":
-        image, truth = _render_id_front(rng)
-    elif kind == "id_card_back":
-        image, truth = _render_id_back(rng)
-    elif kind == "pos_slip":
-        image, truth = _render_pos_slip(rng)
-    else:
-        raise ValueError(f"unknown kind {kind}")
-    texts = list(_LAST_TEXTS[0]) if _LAST_TEXTS else []
-    damage_rng = random.Random(f"{kind}:{seed}:{condition}")
-    image = degrade(image, condition, damage_rng)
-    return SyntheticDocument(kind=kind, condition=condition, image=image, truth=truth, seed=seed, texts=texts)
