@@ -24,7 +24,7 @@ from claims.audit.services import audit_log
 from claims.errors import Conflict, NotFound, ServiceError
 from claims.intake.models import ClaimStatus
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
-from claims.money import ZERO, money_str, parse_money
+from claims.money import ZERO, money_str, parse_amount
 from claims.payouts.models import PayoutStatus
 from claims.payouts.services import batch_complete_if_done, failure_reason, payout_purpose, require_finance
 from claims.payouts.transitions import payout_transition
@@ -247,7 +247,7 @@ def results_parse(data: bytes) -> list[ResultLine]:
         )
         if "amount" in idx:
             line.amount_raw = cell("amount")
-            line.amount = parse_money(line.amount_raw)
+            line.amount = parse_amount(line.amount_raw)
         if not claim_number:
             problems.append(LineProblem(number, "", "missing_claim_number", _("缺少申请编号")))
         if line.result not in ("paid", "failed"):

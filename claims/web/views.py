@@ -34,7 +34,7 @@ from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_submit
 from claims.intake.transitions import ALLOWED
 from claims.models import Claim
-from claims.money import money_display, parse_money
+from claims.money import money_display, parse_amount
 from claims.payouts.services import claim_bank_account_change
 from claims.programs.selectors import program_public, programs_with_waitlist
 from claims.programs.services import subsidy_quote
@@ -177,8 +177,8 @@ def _quote(program, raw_amount: str, fuel_type: str) -> dict[str, Any] | None:
     raw_amount = (raw_amount or "").strip()
     if not raw_amount:
         return None
-    amount = parse_money(raw_amount)
-    if amount is None or amount < 0:
+    amount = parse_amount(raw_amount)
+    if amount is None:
         return {
             "eligible": False,
             "code": "invalid_amount",
