@@ -7,7 +7,7 @@ import hmac
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from claims.crypto import pii_hash
+from claims.crypto import pii_hashes
 from claims.errors import NotFound
 from claims.intake.models import ClaimStatus
 from claims.intake.transitions import claim_transition
@@ -26,8 +26,8 @@ def claim_for_applicant(claim_number: str, id_number: str, *, lock: bool = False
     if lock:
         qs = qs.select_for_update()
     claim = qs.filter(claim_number=(claim_number or "").strip().upper()).first()
-    given = pii_hash(id_number or "")
-    if claim is None or not hmac.compare_digest(claim.id_number_hash, given):
+    given = pii_hashes(id_number or "")
+    if claim is None or not any(hmac.compare_digest(claim.id_number_hash, h) for h in given):
         raise claim_not_found()
     return claim
 
