@@ -19,6 +19,9 @@ class FieldError(Exception):
         self.message = str(message)
         self.field = field
 
+    def __reduce__(self):  # travels from the child process that parses a document (subsidy.isolation)
+        return (FieldError, (self.code, self.message, self.field))
+
     def for_field(self, field: str) -> FieldError:
         return FieldError(self.code, self.message, field)
 

@@ -4,5 +4,6 @@ Task names follow one scheme, `claims.<domain>.<verb>`; the periodic ones are sc
 """
 
 from claims.checks import tasks as checks_tasks  # noqa: F401
+from claims.intake import tasks as intake_tasks  # noqa: F401
 from claims.payouts import tasks as payouts_tasks  # noqa: F401
 from claims.review import tasks as review_tasks  # noqa: F401

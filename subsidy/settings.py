@@ -134,6 +134,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused from its Content-Length before anything reads it.
+    "subsidy.errors.RequestBodyLimitMiddleware",
+    "subsidy.errors.InfrastructureErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -234,6 +237,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_PIXELS = int(os.environ.get("MAX_DOCUMENT_PIXELS", str(40_000_000)))
 MAX_PDF_PAGES = 5
+# Every PDF and image is parsed in a child process under these limits (subsidy/isolation.py); a file over them is
+# refused as invalid_file at upload. The memory is what the child may add to the process it was forked from.
+DOCUMENT_ISOLATION = env_bool("DOCUMENT_ISOLATION", True)
+DOCUMENT_MEMORY_LIMIT_MB = int(os.environ.get("DOCUMENT_MEMORY_LIMIT_MB", "160"))
+DOCUMENT_CPU_LIMIT_SECONDS = int(os.environ.get("DOCUMENT_CPU_LIMIT_SECONDS", "8"))
+DOCUMENT_TIME_LIMIT_SECONDS = float(os.environ.get("DOCUMENT_TIME_LIMIT_SECONDS", "10"))
+# The largest request body read at all (checked on Content-Length before anything is spooled to disk): the five
+# documents at their limit plus the form fields.
+MAX_REQUEST_BODY_BYTES = int(
+    os.environ.get("MAX_REQUEST_BODY_BYTES", str(5 * MAX_DOCUMENT_BYTES + 1024 * 1024))
+)
 
 # --- Security -------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -286,12 +300,13 @@ SPECTACULAR_SETTINGS = {
 # --- Cache (rate limits, idempotency locks) -------------------------------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A cache outage (e.g. the broker's Redis down) falls back to per-process limits: it never stops the site.
+    CACHES = {"default": {"BACKEND": "subsidy.cache.ResilientRedisCache", "LOCATION": CACHE_URL}}
 else:
     # File cache: shared by every process on one machine (rate limits across gunicorn workers), no server needed.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "subsidy.cache.ResilientFileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
@@ -311,7 +326,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a worker took but never acknowledged (the worker was killed with its parent) is delivered again
+    # after visibility_timeout; it must exceed the longest task run (CELERY_TASK_TIME_LIMIT) or a slow task would
+    # run twice. The database sweeps below re-queue lost work sooner than that.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -319,6 +341,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# A submission must not hang on a broker that is down: two quick tries, then the claim is kept and the sweep
+# queues its work when the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -328,13 +360,23 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Every periodic task in one place. Each is a sweep over what the database says is due, so a missed or doubled
 # run changes nothing.
+# How often the database sweeps run, and how long a document may wait for its reading before it is queued again
+# (lost message, broker down at submission, worker killed). Worst case after the broker or worker is back:
+# OCR_STALE_SECONDS + OCR_SWEEP_SECONDS + the reading itself, under two minutes with the defaults.
+OCR_SWEEP_SECONDS = float(os.environ.get("OCR_SWEEP_SECONDS", "30"))
+OCR_STALE_SECONDS = float(os.environ.get("OCR_STALE_SECONDS", "60"))
+PAYOUT_SWEEP_SECONDS = float(os.environ.get("PAYOUT_SWEEP_SECONDS", "300"))
+# A gateway payout left pending or without a known outcome this long is sent or asked about again by the sweep.
+PAYOUT_STALE_SECONDS = float(os.environ.get("PAYOUT_STALE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     # Returned claims not corrected by their deadline are withdrawn (the deadline is a date: hourly is plenty).
     "claims-expire-returned": {"task": "claims.review.expire_returned", "schedule": crontab(minute=5)},
     # Approved claims without a payout instruction, and gateway payouts left pending, are queued again.
-    "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": crontab(minute="*/5")},
+    "payouts-sweep": {"task": "claims.payouts.sweep", "schedule": PAYOUT_SWEEP_SECONDS},
     # Documents never read (e.g. the broker was down at submission) or stuck pending are queued again.
-    "ocr-sweep-unread": {"task": "claims.checks.sweep_unread", "schedule": crontab(minute="*/10")},
+    "ocr-sweep-unread": {"task": "claims.checks.sweep_unread", "schedule": OCR_SWEEP_SECONDS},
+    # Files of submissions interrupted between storing and committing (a killed web process) are removed.
+    "documents-sweep-journal": {"task": "claims.intake.sweep_journal", "schedule": crontab(minute="*/10")},
 }
 
 # --- Payouts ----------------------------------------------------------------------------------------------

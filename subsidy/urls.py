@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from subsidy.health import healthz
 
+handler500 = "subsidy.errors.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),

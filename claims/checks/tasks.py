@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["enqueue_claim_ocr", "ocr_read_document", "ocr_sweep_unread"]
 
 MAX_RETRIES = 3
+SWEEP_LIMIT = 1000
 _ENGINE_COUNT = max(1, len(getattr(settings, "OCR_ENGINES", ["rapidocr", "tesseract"])))
 SOFT_TIME_LIMIT = int(getattr(settings, "OCR_TIMEOUT_SECONDS", 60)) * _ENGINE_COUNT + 30
 HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 30
@@ -195,14 +196,34 @@ def enqueue_claim_ocr(claim_id: int) -> None:
 
 
 @shared_task(name="claims.checks.sweep_unread", soft_time_limit=120)
-def ocr_sweep_unread(older_than_minutes: int = 15) -> int:
-    """Queue current documents never read, or pending for too long (e.g. the broker was down at submission)."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    unread = ClaimDocument.objects.filter(is_current=True, uploaded_at__lt=cutoff).exclude(
-        ocr_reading__status__in=FINISHED
-    )
-    stale_pending = DocumentReading.objects.filter(status=ReadingStatus.PENDING, updated_at__lt=cutoff)
-    ids = set(unread.values_list("pk", flat=True)) | set(stale_pending.values_list("document_id", flat=True))
-    for document_id in sorted(ids):
-        ocr_read_document.delay(document_id)
-    return len(ids)
+def ocr_sweep_unread(older_than_seconds: float | None = None, limit: int = SWEEP_LIMIT) -> int:
+    """Queue the current documents whose reading was never queued or has waited longer than `older_than_seconds`
+    (default OCR_STALE_SECONDS): the broker was down at submission or lost its messages, a worker was killed.
+
+    The database says what is unread. A document is queued again at most once per period (its reading's
+    `updated_at` is touched once the message is out), so a long backlog is not multiplied; bounded per run.
+    """
+    stale = settings.OCR_STALE_SECONDS if older_than_seconds is None else older_than_seconds
+    cutoff = timezone.now() - timedelta(seconds=stale)
+    never_queued = ClaimDocument.objects.filter(
+        is_current=True, uploaded_at__lt=cutoff, ocr_reading__isnull=True
+    ).order_by("pk")
+    waiting = DocumentReading.objects.filter(
+        status=ReadingStatus.PENDING, updated_at__lt=cutoff, document__is_current=True
+    ).order_by("updated_at")
+    ids = sorted(
+        set(never_queued.values_list("pk", flat=True)[:limit])
+        | set(waiting.values_list("document_id", flat=True)[:limit])
+    )[:limit]
+    queued: list[int] = []
+    try:
+        for document_id in ids:
+            ocr_read_document.delay(document_id)
+            queued.append(document_id)
+    finally:
+        DocumentReading.objects.filter(document_id__in=queued, status=ReadingStatus.PENDING).update(
+            updated_at=timezone.now()
+        )
+    if queued:
+        logger.info("queued %d unread documents again", len(queued))
+    return len(queued)

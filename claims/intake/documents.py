@@ -1,8 +1,9 @@
 """Intake and storage of the documents uploaded with a claim .
 
 `document_inspect` decides a file's type from its content (magic bytes and a successful decode), never from its
-name or declared type, enforces the size, pixel and page limits, and re-encodes images (which drops EXIF and any
-payload appended after the image data). `document_store` writes the result under DOCUMENTS_DIR, named by the hash
+name or declared type, enforces the size, pixel and page limits, re-encodes images (which drops EXIF and any
+payload appended after the image data) and rewrites PDFs without their active content and metadata. Decoding runs
+in a child process under memory, CPU and time limits (`subsidy.isolation`): a file that needs more is refused. `document_store` writes the result under DOCUMENTS_DIR, named by the hash
 of what is stored, so storing the same content twice yields one file.
 
 Every refusal is `FieldError("invalid_file", <Chinese message>, field=kind)`.
@@ -10,18 +11,22 @@ Every refusal is `FieldError("invalid_file", <Chinese message>, field=kind)`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import json
 import logging
+import math
 import os
 import re
 import tempfile
+import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import pypdfium2
-import pypdfium2.raw as pdfium_c
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils.translation import gettext_lazy as _
@@ -29,13 +34,16 @@ from PIL import Image, ImageOps
 
 from claims.errors import FieldError
 from claims.vocabulary import DOCUMENT_KINDS
-from ocr import ofd
-from ocr.pdf import pdfium_lock
+from ocr import ofd, pdf
+from subsidy.isolation import IsolationError, Limits, run_isolated
 
 __all__ = [
     "DOCUMENT_KINDS",
     "InspectedDocument",
     "document_discard",
+    "document_journal_close",
+    "document_journal_entries",
+    "document_journal_open",
     "document_inspect",
     "document_path",
     "document_store",
@@ -53,6 +61,8 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"  # OFD (GB/T 33190) files are zip packages
 
+_EXIF_ORIENTATION = 0x0112
+
 _STORAGE_NAME_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|pdf|ofd)")
 
 
@@ -67,7 +77,7 @@ class InspectedDocument:
     """An accepted upload, ready to be stored."""
 
     kind: str
-    content: bytes = field(repr=False)  # what will be stored (re-encoded for images, as uploaded for PDFs)
+    content: bytes = field(repr=False)  # what will be stored (re-encoded images, rewritten PDFs)
     content_type: str  # image/jpeg, image/png, application/pdf or (invoices only) application/ofd
     extension: str  # jpg, png, pdf or ofd (no dot)
     sha256: str  # hex SHA-256 of the bytes as uploaded: the duplicate_document check compares this
@@ -160,13 +170,26 @@ def _open_image(data: bytes, kind: str, formats: tuple[str, ...]) -> Image.Image
 
 
 def _orient(img: Image.Image, kind: str) -> Image.Image:
-    """Apply the EXIF orientation; a broken EXIF block is ignored rather than refused."""
+    """Apply the EXIF orientation; a broken EXIF block is ignored rather than refused.
+
+    An upright image is returned as it is (no copy): a 40-megapixel picture takes 160 MB decoded.
+    """
     try:
+        if img.getexif().get(_EXIF_ORIENTATION, 1) in (None, 1):
+            return img
         oriented = ImageOps.exif_transpose(img)
     except Exception as exc:
         logger.info("document %s: EXIF orientation ignored: %r", kind, exc)
         return img
-    return oriented if oriented is not None else img
+    return _replace(img, oriented)
+
+
+def _replace(old: Image.Image, new: Image.Image | None) -> Image.Image:
+    """`new` in place of `old`, whose pixels are freed at once (at most two decoded copies ever exist)."""
+    if new is None or new is old:
+        return old
+    old.close()
+    return new
 
 
 def _for_jpeg(img: Image.Image) -> Image.Image:
@@ -200,9 +223,9 @@ def _for_png(img: Image.Image) -> Image.Image:
 def _reencode(img: Image.Image, kind: str, fmt: str) -> tuple[bytes, tuple[int, int]]:
     """The image saved afresh in `fmt`, and its (width, height) after orientation."""
     img = _orient(img, kind)
-    img = _for_jpeg(img) if fmt == "JPEG" else _for_png(img)
+    img = _replace(img, _for_jpeg(img) if fmt == "JPEG" else _for_png(img))
     if img.mode in ("I;16B", "I;16L"):
-        img = img.convert("I;16")
+        img = _replace(img, img.convert("I;16"))
     # A fresh info dict: nothing of the original's metadata (EXIF, ICC, XMP, text chunks, dpi) is written back.
     img.info = {}
     out = io.BytesIO()
@@ -220,65 +243,96 @@ def _reencode(img: Image.Image, kind: str, fmt: str) -> tuple[bytes, tuple[int, 
 # --- PDF --------------------------------------------------------------------------------------------------------
 
 
-def _inspect_pdf(data: bytes, kind: str) -> int:
-    """The page count of an acceptable PDF; refuses encrypted, damaged, empty or too long ones."""
-    damaged = _refuse(kind, _("PDF 文件已损坏，无法打开，请重新上传。"))
-    encrypted = _refuse(kind, _("PDF 文件已加密或设有密码，请上传未加密的文件。"))
+def _clean_pdf(data: bytes, kind: str) -> pdf.CleanPdf:
+    """An acceptable PDF rewritten without active content; refuses encrypted, damaged, empty, too long, too large
+    or too complex ones (over the parsing limits)."""
     max_pages = settings.MAX_PDF_PAGES
     max_points = settings.MAX_DOCUMENT_PIXELS * (72 / PDF_CHECK_DPI) ** 2
-    with pdfium_lock:
-        try:
-            pdf = pypdfium2.PdfDocument(data)
-        except pypdfium2.PdfiumError as exc:
-            if "password" in str(exc).lower() or "security" in str(exc).lower():
-                raise encrypted from None
-            logger.info("document %s: PDF not opened: %r", kind, exc)
-            raise damaged from None
-        except Exception as exc:
-            logger.info("document %s: PDF not opened: %r", kind, exc)
-            raise damaged from None
-        try:
-            # -1 means no security handler; anything else is an encrypted file (even with an empty password).
-            if pdfium_c.FPDF_GetSecurityHandlerRevision(pdf.raw) != -1:
-                raise encrypted
-            pages = len(pdf)
-            if pages < 1:
-                raise _refuse(kind, _("PDF 文件没有页面，请重新上传。"))
-            if pages > max_pages:
-                raise _refuse(
-                    kind,
-                    _("PDF 文件页数过多：最多 %(max)s 页，此文件有 %(pages)s 页。")
-                    % {"max": max_pages, "pages": pages},
-                )
-            for index in range(pages):
-                try:
-                    page = pdf[index]
-                    width, height = page.get_size()
-                    page.close()
-                except Exception as exc:
-                    logger.info("document %s: PDF page %d not loaded: %r", kind, index, exc)
-                    raise damaged from None
-                if not (width > 0 and height > 0):
-                    raise damaged
-                if width * height > max_points:
-                    raise _refuse(kind, _("PDF 页面尺寸过大，请按 A4 等常见纸张尺寸重新生成后上传。"))
-            return pages
-        finally:
-            pdf.close()
+    try:
+        return pdf.pdf_clean(data, max_pages, max_points)
+    except pdf.PdfEncrypted:
+        raise _refuse(kind, _("PDF 文件已加密或设有密码，请上传未加密的文件。")) from None
+    except pdf.PdfEmpty:
+        raise _refuse(kind, _("PDF 文件没有页面，请重新上传。")) from None
+    except pdf.PdfTooManyPages as exc:
+        raise _refuse(
+            kind,
+            _("PDF 文件页数过多：最多 %(max)s 页，此文件有 %(pages)s 页。")
+            % {"max": max_pages, "pages": exc.pages},
+        ) from None
+    except pdf.PdfPageTooLarge:
+        raise _refuse(kind, _("PDF 页面尺寸过大，请按 A4 等常见纸张尺寸重新生成后上传。")) from None
+    except pdf.PdfTooComplex as exc:
+        logger.info("document %s: PDF over the parsing limits: %s", kind, exc)
+        raise _refuse(kind, _TOO_COMPLEX) from None
+    except pdf.PdfError as exc:
+        logger.info("document %s: PDF not readable: %s", kind, exc)
+        raise _refuse(kind, _("PDF 文件已损坏，无法打开，请重新上传。")) from None
+
+
+# --- Isolation --------------------------------------------------------------------------------------------------
+
+_TOO_COMPLEX = _(
+    "文件内容过于复杂，超出了系统的处理限制。请重新导出或拍照后以 JPEG、PNG 或普通 PDF 文件上传。"
+)
+
+
+def _image_limits(data: bytes, kind: str, formats: tuple[str, ...]) -> Limits:
+    """Limits for decoding this image: room for two decoded copies (Pillow keeps 4 bytes a pixel) beside the
+    usual allowance. The header is read here (no pixel data); an unreadable header is the child's to refuse."""
+    try:
+        with Image.open(io.BytesIO(data), formats=list(formats)) as img:
+            width, height = img.size
+    except Exception:  # noqa: BLE001 - refused with the right message by the child
+        return Limits()
+    pixels = min(max(width, 0) * max(height, 0), settings.MAX_DOCUMENT_PIXELS)
+    need_mb = math.ceil(pixels * 4 * 2 / 2**20) + 64
+    return Limits(memory_mb=max(settings.DOCUMENT_MEMORY_LIMIT_MB, need_mb))
+
+
+def _reencode_image(data: bytes, kind: str, is_jpeg: bool) -> tuple[bytes, tuple[int, int]]:
+    """Decode and re-encode one image (run in the child process)."""
+    # Phone cameras write multi-picture JPEGs, which Pillow reports as MPO; the first picture is the photo.
+    img = _open_image(data, kind, _IMAGE_FORMATS[is_jpeg])
+    try:
+        return _reencode(img, kind, "JPEG" if is_jpeg else "PNG")
+    finally:
+        img.close()
+
+
+_IMAGE_FORMATS = {True: ("JPEG", "MPO"), False: ("PNG",)}
+
+
+def _image(data: bytes, kind: str, is_jpeg: bool) -> tuple[bytes, tuple[int, int]]:
+    try:
+        return run_isolated(
+            _reencode_image, data, kind, is_jpeg, limits=_image_limits(data, kind, _IMAGE_FORMATS[is_jpeg])
+        )
+    except IsolationError as exc:
+        logger.info("document %s: image over the parsing limits: %s", kind, exc)
+        raise _refuse(kind, _TOO_COMPLEX) from None
 
 
 # --- OFD --------------------------------------------------------------------------------------------------------
 
 
+def _ofd_page_count(data: bytes) -> int:
+    return len(ofd.inspect(data).pages)
+
+
 def _inspect_ofd(data: bytes, kind: str) -> int:
-    """The page count of an acceptable OFD invoice (a zip of XML, validated as hostile input)."""
+    """The page count of an acceptable OFD invoice: a zip of XML, validated as hostile input under the parsing
+    limits."""
     try:
-        return len(ofd.inspect(data).pages)
+        return run_isolated(_ofd_page_count, data)
     except ofd.OfdError as exc:
         logger.info("document %s: OFD refused: %s", kind, exc)
         raise _refuse(
             kind, _("OFD 文件无效：%(reason)s。请上传税务系统下载的原始 OFD 文件。") % {"reason": exc}
         ) from None
+    except IsolationError as exc:
+        logger.info("document %s: OFD over the parsing limits: %s", kind, exc)
+        raise _refuse(kind, _TOO_COMPLEX) from None
 
 
 # --- Public API -------------------------------------------------------------------------------------------------
@@ -292,17 +346,11 @@ def document_inspect(f: UploadedFileLike, kind: str) -> InspectedDocument:
     height: int | None
     if data.startswith(_JPEG_MAGIC) or data.startswith(_PNG_MAGIC):
         is_jpeg = data.startswith(_JPEG_MAGIC)
-        # Phone cameras write multi-picture JPEGs, which Pillow reports as MPO; the first picture is the photo.
-        img = _open_image(data, kind, ("JPEG", "MPO") if is_jpeg else ("PNG",))
-        try:
-            fmt = "JPEG" if is_jpeg else "PNG"
-            content, (width, height) = _reencode(img, kind, fmt)
-        finally:
-            img.close()
+        content, (width, height) = _image(data, kind, is_jpeg)
         content_type, extension, pages = ("image/jpeg", "jpg", 1) if is_jpeg else ("image/png", "png", 1)
     elif data.startswith(_PDF_MAGIC):
-        pages = _inspect_pdf(data, kind)
-        content, content_type, extension = data, "application/pdf", "pdf"
+        clean = _clean_pdf(data, kind)
+        content, content_type, extension, pages = clean.content, "application/pdf", "pdf", clean.pages
         width = height = None
     elif data.startswith(_ZIP_MAGIC) and kind == "invoice":
         pages = _inspect_ofd(data, kind)
@@ -406,3 +454,64 @@ def document_path(storage_name: str) -> Path:
     if not path.is_relative_to(root):
         raise SuspiciousFileOperation(f"document path escapes DOCUMENTS_DIR: {storage_name!r}")
     return path
+
+
+# --- Clean-up journal -------------------------------------------------------------------------------------------
+#
+# A submission stores its files before the transaction that references them. Before storing, it records their names
+# in a journal entry (a small file under DOCUMENTS_DIR/.journal/), and removes the entry once the transaction has
+# committed or the files are cleaned up. An entry that stays behind (the process died, or a file could not be
+# removed) is finished by the periodic sweep, which deletes the named files no claim references. The journal needs
+# no database: it works when the database is the thing that failed.
+
+JOURNAL_DIR_NAME = ".journal"
+
+
+def _journal_dir() -> Path:
+    return _documents_root() / JOURNAL_DIR_NAME
+
+
+def document_journal_open(names: Iterable[str]) -> Path:
+    """Record, durably, that files with these storage names are about to be stored for a submission."""
+    valid = [document_path(name) and name for name in names]  # refuses anything that is not a storage name
+    directory = _journal_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    entry = directory / f"{uuid.uuid4().hex}.json"
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump({"names": valid}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, entry)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    _fsync_dir(directory)
+    return entry
+
+
+def document_journal_close(entry: Path) -> None:
+    """The submission committed, or its files are cleaned up: forget the entry."""
+    entry.unlink(missing_ok=True)
+
+
+def document_journal_entries(older_than: dt.timedelta) -> list[tuple[Path, list[str]]]:
+    """Entries left for longer than `older_than` (a submission takes seconds), with the names they list."""
+    directory = _journal_dir()
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than.total_seconds()
+    found: list[tuple[Path, list[str]]] = []
+    for entry in sorted(directory.glob("*.json")):
+        try:
+            if entry.stat().st_mtime > cutoff:
+                continue
+            names = json.loads(entry.read_text())["names"]
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("document journal entry %s unreadable (%r): removed", entry.name, exc)
+            entry.unlink(missing_ok=True)
+            continue
+        found.append((entry, [n for n in names if isinstance(n, str) and _STORAGE_NAME_RE.fullmatch(n)]))
+    return found

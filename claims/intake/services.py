@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,16 @@ from claims.checks.services import claim_refresh_checks
 from claims.checks.tasks import enqueue_claim_ocr
 from claims.errors import Conflict, FieldError, NotFound, ServiceError, ValidationFailed
 from claims.intake import validators as v
-from claims.intake.documents import InspectedDocument, document_discard, document_inspect, document_store
+from claims.intake.documents import (
+    InspectedDocument,
+    document_discard,
+    document_inspect,
+    document_journal_close,
+    document_journal_entries,
+    document_journal_open,
+    document_path,
+    document_store,
+)
 from claims.intake.models import Channel, ClaimStatus
 from claims.intake.transitions import claim_transition
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
@@ -36,6 +46,9 @@ from claims.programs.services import subsidy_quote
 from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS, OPTIONAL_FIELDS, FuelType
 
 log = logging.getLogger(__name__)
+
+# A submission stores its files and commits within seconds; a journal entry older than this was interrupted.
+JOURNAL_GRACE = dt.timedelta(minutes=15)
 
 
 @dataclass
@@ -279,12 +292,13 @@ class SubmitResult:
 def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
     """Store the validated files, yield {kind: storage_name}, and undo the storing if the body fails.
 
-    Files are written before the transaction that references them (so it stays short). If anything fails
-    afterwards, the files this call created are discarded unless a committed row uses them, and a violated
-    duplicate constraint becomes the contract's 409.
+    Files are written before the transaction that references them (so it stays short), under a journal entry that
+    outlives a crash. If anything fails afterwards, the files this call created are removed unless a committed row
+    uses them, also when the database cannot be asked; a violated duplicate constraint becomes the contract's 409.
     """
     stored: dict[str, str] = {}
     created: list[str] = []
+    entry = document_journal_open(doc.storage_name for doc in claim_input.documents.values())
     try:
         for kind, doc in claim_input.documents.items():
             name, was_created = document_store(doc)
@@ -293,17 +307,56 @@ def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
                 created.append(name)
         yield stored
     except IntegrityError as exc:
-        _discard_unreferenced(created)
+        _discard_unreferenced(created, entry)
         raise _integrity_conflict(exc) from None
     except BaseException:
-        _discard_unreferenced(created)
+        _discard_unreferenced(created, entry)
         raise
+    document_journal_close(entry)
 
 
-def _discard_unreferenced(names: list[str]) -> None:
-    for name in names:
-        if not ClaimDocument.objects.filter(storage_name=name).exists():
-            document_discard(name)
+def _referenced(names: list[str]) -> set[str]:
+    return set(ClaimDocument.objects.filter(storage_name__in=names).values_list("storage_name", flat=True))
+
+
+def _discard_unreferenced(names: list[str], entry: Path | None = None) -> None:
+    """Remove files a failed submission created. When the database cannot say whether a committed row uses one
+    (it is often the very failure being cleaned up after), the files are removed all the same: only this call
+    created them, and a concurrent submission of the same bytes that committed stores its copy again after commit."""
+    try:
+        keep = _referenced(names) if names else set()
+    except DatabaseError as exc:
+        log.warning("clean-up of %d stored files without asking the database (%s)", len(names), exc)
+        keep = set()
+    try:
+        for name in names:
+            if name not in keep:
+                document_discard(name)
+    except OSError as exc:  # e.g. a read-only disk: the journal entry stays for the sweep
+        log.warning("clean-up of stored files failed (%s); left to the sweep", exc)
+        return
+    if entry is not None:
+        document_journal_close(entry)
+
+
+def documents_sweep_journal(older_than: dt.timedelta = JOURNAL_GRACE) -> int:
+    """Periodic: finish the clean-up of submissions that died between storing their files and committing.
+
+    Deletes the files named by journal entries older than `older_than` that no claim document references; the
+    database must answer (otherwise nothing is deleted and the entries wait for the next run). Returns the number
+    of files deleted.
+    """
+    deleted = 0
+    for entry, names in document_journal_entries(older_than):
+        keep = _referenced(names)
+        for name in names:
+            if name not in keep and document_path(name).exists():
+                document_discard(name)
+                deleted += 1
+        document_journal_close(entry)
+    if deleted:
+        log.info("removed %d stored files no claim references (interrupted submissions)", deleted)
+    return deleted
 
 
 def claim_documents_create(

@@ -146,10 +146,14 @@ class SweepResult:
     rechecked: int = 0
 
 
-def payouts_sweep(
-    *, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta = dt.timedelta(minutes=5)
-) -> SweepResult:
-    """Periodic: queue what the broker may have lost. Bounded per run; every step is idempotent."""
+def payouts_sweep(*, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta | None = None) -> SweepResult:
+    """Periodic: queue what the broker may have lost. Bounded per run; every step is idempotent.
+
+    A gateway payout pending or submitted for longer than `stale_after` (default PAYOUT_STALE_SECONDS) is sent,
+    or its outcome asked of the bank, again.
+    """
+    if stale_after is None:
+        stale_after = dt.timedelta(seconds=settings.PAYOUT_STALE_SECONDS)
     result = SweepResult()
     for claim_id in claims_without_payout(limit):
         tasks.payout_create_task.delay(claim_id)
