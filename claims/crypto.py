@@ -27,10 +27,31 @@ def decrypt(token: str) -> str:
         raise RuntimeError("PII token cannot be decrypted with the configured keys") from exc
 
 
+def _hash_with(key: str, value: str) -> str:
+    return hmac.new(key.encode(), value.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
 def pii_hash(value: str) -> str:
-    """Keyed hash for lookups and uniqueness; equal inputs give equal hashes, nothing else is revealed."""
-    normalized = value.strip().upper()
-    return hmac.new(settings.PII_HASH_KEY.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    """Keyed hash for lookups and uniqueness; equal inputs give equal hashes, nothing else is revealed.
+
+    Computed with the first of `PII_HASH_KEYS`; `pii_hashes` gives the value under every configured key, for
+    lookups while `manage.py rotate_keys` moves the stored hashes to the first key.
+    """
+    return _hash_with(settings.PII_HASH_KEYS[0], value)
+
+
+def pii_hashes(value: str) -> list[str]:
+    return [_hash_with(key, value) for key in settings.PII_HASH_KEYS]
+
+
+def reencrypt(token: str) -> str:
+    """The same plaintext encrypted under the first key (MultiFernet.rotate)."""
+    return _fernet().rotate(token.encode()).decode()
+
+
+def keys_reset() -> None:
+    """Forget the cached keys (after the settings changed, e.g. in tests of rotation)."""
+    _fernet.cache_clear()
 
 
 def mask(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str:

@@ -33,7 +33,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DATA_DIR = Path(os.environ.get("SUBSIDY_DATA_DIR") or BASE_DIR / "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
-DEBUG = env_bool("DEBUG", True)
+# Off unless turned on: the development commands (`make run`, `manage.py demo`, the tests) set DEBUG=1.
+DEBUG = env_bool("DEBUG", False)
 
 
 def _development_secret(filename: str, generate) -> str:
@@ -75,8 +76,43 @@ PII_ENCRYPTION_KEYS = [
     for k in _required_secret("PII_ENCRYPTION_KEYS", "pii_fernet_keys", _fernet_key).split(",")
     if k.strip()
 ]
-# HMAC key for the lookup hashes of ID numbers, phones and bank accounts. Never rotate without rehashing.
-PII_HASH_KEY = _required_secret("PII_HASH_KEY", "pii_hash_key", lambda: secrets.token_hex(32))
+# HMAC keys for the lookup hashes of ID numbers, phones and bank accounts. PII_HASH_KEYS (comma-separated) lets
+# the key rotate: the first computes every new hash, all are tried on lookup until `manage.py rotate_keys` has
+# recomputed every stored hash under the first. PII_HASH_KEY is the single-key form.
+PII_HASH_KEYS = [
+    k.strip()
+    for k in (
+        os.environ.get("PII_HASH_KEYS", "").strip()
+        or _required_secret("PII_HASH_KEY", "pii_hash_key", lambda: secrets.token_hex(32))
+    ).split(",")
+    if k.strip()
+]
+PII_HASH_KEY = PII_HASH_KEYS[0]
+MIN_HASH_KEY_BYTES = 32
+
+
+def _check_keys() -> None:
+    """Refuse to start with keys that are not what they must be: a clear message instead of weak secrets."""
+    for key in PII_ENCRYPTION_KEYS:
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                "PII_ENCRYPTION_KEYS: each key must be a Fernet key (32 url-safe base64-encoded bytes; "
+                "make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None
+    if not PII_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("PII_ENCRYPTION_KEYS must hold at least one Fernet key")
+    for key in PII_HASH_KEYS:
+        if len(key.encode()) < MIN_HASH_KEY_BYTES:
+            raise ImproperlyConfigured(
+                f"PII_HASH_KEY / PII_HASH_KEYS: each key must be at least {MIN_HASH_KEY_BYTES} bytes "
+                "(make one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+
+
+_check_keys()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -107,6 +143,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Control characters, unparsable bodies and files where text is expected: a 400 before any view runs.
+    "claims.api.input_guard.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,12 +191,21 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: revokes the user's API tokens whenever their password changes.
+    {"NAME": "claims.accounts.tokens.RevokeTokensOnPasswordChange"},
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The lockout counts failures per client address as the rest of the project determines it (see TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "claims.network.axes_client_ip"
+# Staff API tokens expire this many hours after they were issued; a password change invalidates them at once.
+STAFF_TOKEN_HOURS = float(os.environ.get("STAFF_TOKEN_HOURS", "12"))
 
 # --- Locale and time --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -215,17 +262,27 @@ MAX_REQUEST_BODY_BYTES = int(
 
 # --- Security -------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
-if not DEBUG:
+X_FRAME_OPTIONS = "DENY"  # the stored-document view allows its own same-origin frame
+# How many reverse proxies in front of the application append to X-Forwarded-For. 0: the socket's peer is the
+# client and X-Forwarded-For is ignored (anyone can write it). N: the N-th entry from the right is the client.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# X-Forwarded-Proto is believed only when the proxy in front says so (and strips what clients send).
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# /healthz answers plain HTTP probes from inside the network even when every other URL redirects to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "claims.accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -237,6 +294,8 @@ REST_FRAMEWORK = {
         "recover": os.environ.get("RECOVER_RATE", "5/hour"),
         "upload": os.environ.get("UPLOAD_RATE", "60/min"),
         "check": os.environ.get("CHECK_RATE", "60/min"),
+        # Attempts on one claim number (lookup, withdrawal, correction, bank details) from any address.
+        "claim_number": os.environ.get("CLAIM_NUMBER_RATE", "20/hour"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from claims.accounts.services import staff_token_obtain
+from claims.api.throttling import ClientThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -21,7 +21,7 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "auth"
 
     @extend_schema(summary="Obtain the staff API token", request=TokenRequestSerializer)

@@ -8,9 +8,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from claims.accounts.roles import DEALER, ROLES, ensure_groups, user_roles
+from claims.accounts.tokens import token_issue
 from claims.audit.services import audit_log
 from claims.dealers.models import DealerAccount
 from claims.errors import FieldError, Forbidden, ServiceError
@@ -71,6 +71,6 @@ def staff_token_obtain(username: str, password: str, *, request) -> str:
         raise ServiceError("invalid_credentials", _("用户名或密码错误"), status=400)
     if not user_roles(user):
         raise Forbidden("not_staff", _("该账号没有任何工作人员角色"))
-    token, _created = Token.objects.get_or_create(user=user)
+    token = token_issue(user)
     audit_log("api_token_issued", actor=user, request=request)
     return token.key

@@ -6,9 +6,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from claims.accounts.roles import REVIEWER, HasRole
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.appeals.services import appeal_decide, claim_appeal, claim_appeal_view
 from claims.intake.api import PublicView
 from claims.intake.selectors import claim_for_applicant_view
@@ -26,7 +26,7 @@ def appeal_body(claim) -> dict:
 
 class ClaimAppealView(PublicView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(

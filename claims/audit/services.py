@@ -6,15 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from claims.models import AuditLog, Claim
-
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    # Behind a proxy, the proxy must be trusted to set X-Forwarded-For; REMOTE_ADDR is the fallback.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
+from claims.network import client_ip
 
 
 def audit_log(

@@ -10,9 +10,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.errors import ServiceError
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.selectors import claim_for_applicant_view
@@ -37,7 +37,7 @@ class ClaimSubmitView(PublicView):
     """Multipart with the five files, or JSON naming a staged upload for each (`invoice_upload`, ...)."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "submit"
 
     @extend_schema(
@@ -58,7 +58,7 @@ class ClaimCheckView(PublicView):
     """The dry run of a submission: 200 {ok, subsidy_amount} or the refusal the submission would get."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "check"
 
     @extend_schema(summary="Check a claim without submitting it", request={"application/json": dict})
@@ -71,12 +71,12 @@ class UploadView(PublicView):
     """Stage one document (multipart `kind`, `file`) before submitting; 201 with its upload id."""
 
     parser_classes = [MultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "upload"
 
     @extend_schema(summary="Stage a document", request={"multipart/form-data": dict})
     def post(self, request):
-        address = ScopedRateThrottle().get_ident(request)
+        address = ClientThrottle().get_ident(request)
         upload = upload_stage(str(request.data.get("kind", "")), request.FILES.get("file"), address)
         return Response(upload_public(upload), status=201)
 
@@ -88,7 +88,7 @@ class ClaimIdentitySerializer(serializers.Serializer):
 
 class ClaimLookupView(PublicView):
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(summary="Find a claim by number and ID number", request=ClaimIdentitySerializer)
@@ -101,16 +101,21 @@ class ClaimLookupView(PublicView):
 
 class WithdrawSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=32)
+    phone_last4 = serializers.RegexField(
+        r"^[0-9]{4}$", max_length=4, help_text="last four digits of the phone"
+    )
 
 
 class ClaimWithdrawView(PublicView):
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(summary="Withdraw a claim", request=WithdrawSerializer)
     def post(self, request, claim_number: str):
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = claim_withdraw(claim_number, data.validated_data["id_number"])
+        claim = claim_withdraw(
+            claim_number, data.validated_data["id_number"], data.validated_data["phone_last4"]
+        )
         return Response(claim_for_applicant_view(claim))

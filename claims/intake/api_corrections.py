@@ -5,9 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.intake.selectors import claim_for_applicant_view
 from claims.review.services import claim_correct
 
@@ -16,7 +16,7 @@ class ClaimCorrectView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "submit"
 
     @extend_schema(summary="Correct a returned claim (multipart: id_number, corrected fields and files)")

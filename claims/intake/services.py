@@ -41,7 +41,7 @@ from claims.intake.uploads import (
     upload_field,
 )
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
-from claims.money import money_str, parse_money
+from claims.money import money_str, parse_amount
 from claims.programs.budget import budget_can_reserve, program_lock, waitlist_has_room
 from claims.programs.selectors import claim_queue_position
 from claims.programs.services import subsidy_quote
@@ -81,9 +81,11 @@ def _date(raw: str, name: str) -> dt.date:
 
 
 def _amount(raw: str, name: str) -> Decimal:
-    amount = parse_money(raw)
-    if amount is None or amount <= 0:
-        raise FieldError("invalid_amount", _("请填写正确的金额（元，最多两位小数）"), name)
+    amount = parse_amount(raw)
+    if amount is None:
+        raise FieldError(
+            "invalid_amount", _("请填写正确的金额（元，大于零，整数部分最多 10 位，最多两位小数）"), name
+        )
     return amount
 
 

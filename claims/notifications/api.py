@@ -7,19 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 
+from claims.api.throttling import ClientThrottle
 from claims.errors import FieldError, ValidationFailed
 from claims.intake.api import PublicView
 from claims.intake.validators import validate_id_number, validate_phone
 from claims.notifications.services import claim_number_recover
-
-
-class LiveScopedRateThrottle(ScopedRateThrottle):
-    @property
-    def THROTTLE_RATES(self):  # noqa: N802 - DRF's attribute name; read live so settings overrides apply
-        return api_settings.DEFAULT_THROTTLE_RATES
 
 
 def recovery_message() -> str:
@@ -51,7 +44,7 @@ class RecoverSerializer(serializers.Serializer):
 
 class ClaimNumberRecoverView(PublicView):
     parser_classes = [JSONParser, FormParser]
-    throttle_classes = [LiveScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "recover"
 
     @extend_schema(summary="Send the claim number by SMS to the applicant's phone", request=RecoverSerializer)

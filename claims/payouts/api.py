@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from claims.accounts.roles import AUDITOR, FINANCE, HasRole
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.errors import ServiceError
 from claims.intake.selectors import claim_for_applicant_view
 from claims.models import PayoutBatch
@@ -180,7 +180,7 @@ class ClaimBankAccountView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
     @extend_schema(summary="New bank details after a failed payout", request=BankAccountSerializer)

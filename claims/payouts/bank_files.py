@@ -25,7 +25,7 @@ from claims.errors import Conflict, NotFound, ServiceError
 from claims.intake.models import ClaimStatus
 from claims.ledger import tasks as ledger_tasks
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
-from claims.money import ZERO, money_str, parse_money
+from claims.money import ZERO, money_str, parse_amount
 from claims.payouts.layouts import DEFAULT_LAYOUT, ROW_FIELDS, BankLayout, bank_layout
 from claims.payouts.models import PayoutBankFile, PayoutStatus
 from claims.payouts.services import (
@@ -306,7 +306,7 @@ def results_parse(data: bytes) -> list[ResultLine]:
         )
         if "amount" in idx:
             line.amount_raw = cell("amount")
-            line.amount = parse_money(line.amount_raw)
+            line.amount = parse_amount(line.amount_raw)
         if not claim_number:
             problems.append(LineProblem(number, "", "missing_claim_number", _("缺少申请编号")))
         if line.result not in ("paid", "failed"):

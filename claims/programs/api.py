@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from claims.errors import ServiceError
 from claims.intake.api import PublicView
 from claims.models import Program
-from claims.money import money_str, parse_money
+from claims.money import money_str, parse_amount
 from claims.programs.selectors import program_public, programs_with_waitlist
 from claims.programs.services import subsidy_quote
 from claims.vocabulary import FuelType
@@ -39,8 +39,8 @@ class QuoteView(PublicView):
     )
     def get(self, request, code: str):
         program = get_object_or_404(Program.objects.prefetch_related("tiers"), code=code)
-        amount = parse_money(request.query_params.get("invoice_amount"))
-        if amount is None or amount < 0:
+        amount = parse_amount(request.query_params.get("invoice_amount"))
+        if amount is None:
             raise ServiceError("invalid_amount", _("请填写正确的发票金额（元，最多两位小数）"))
         quote = subsidy_quote(list(program.tiers.all()), amount, request.query_params.get("fuel_type", ""))
         if quote.code == "invalid_fuel_type":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -251,7 +251,9 @@ class ClaimAdmin(RoleAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        claim = get_object_or_404(Claim.objects.select_related("program"), pk=object_id)
+        if not str(object_id).isascii() or not str(object_id).isdigit() or len(str(object_id)) > 18:
+            raise Http404
+        claim = get_object_or_404(Claim.objects.select_related("program"), pk=int(object_id))
         if request.method == "POST":
             return self._decide(request, claim)
         data = claim_staff_view(

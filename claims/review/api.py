@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims.accounts.roles import CLAIM_READERS, DEALER, REVIEWER, HasRole, IsStaffRole, has_role
+from claims.accounts.tokens import ExpiringTokenAuthentication
 from claims.dealers.services import dealer_credit_code
 from claims.errors import NotFound
 from claims.review import services as review
@@ -27,7 +28,7 @@ LIST_FILTERS = ("status", "fuel_type", "tier", "failing_check", "dealer", "progr
 
 
 class StaffView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsStaffRole]
     parser_classes = [JSONParser, FormParser]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from claims.accounts.roles import REVIEWER, has_role
+from claims.accounts.roles import AUDITOR, REVIEWER, has_role
 from claims.audit.services import audit_log
 from claims.errors import NotFound
 from claims.intake.models import DocumentKind
@@ -23,6 +23,17 @@ def can_see_pii(user) -> bool:
 def pii_display_record(user, claim: Claim, *, fields: Sequence[str], where: str, request=None) -> None:
     """Audit one display of unmasked personal data (ID number, bank account, phone) of a claim."""
     audit_log("pii_view", actor=user, request=request, claim=claim, fields=list(fields), where=where)
+
+
+# The ID card images show the full ID number, address and photo: reviewers compare them with the claim, auditors
+# may inspect them (every display is audited); no other role (finance, clerks, dealers) ever sees them.
+ID_CARD_KINDS = frozenset({DocumentKind.ID_CARD_FRONT, DocumentKind.ID_CARD_BACK})
+
+
+def can_see_document(user, kind: str) -> bool:
+    if kind in ID_CARD_KINDS:
+        return has_role(user, REVIEWER, AUDITOR)
+    return True
 
 
 def document_view_record(user, document, *, request=None) -> None:

@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from claims.checks.selectors import claim_ocr_summary
-from claims.crypto import mask, pii_hash
+from claims.crypto import mask, pii_hashes
 from claims.intake.models import ClaimStatus, DocumentKind
 from claims.intake.selectors import claim_returned_info
 from claims.models import Claim, ClaimCheck, ClaimDocument, ClaimEvent, Program
@@ -98,15 +98,15 @@ def claim_search_q(term: str) -> Q:
     if not term:
         return Q()
     upper = term.upper().replace(" ", "")
-    hashed = pii_hash(upper)
+    hashed = pii_hashes(upper)
     return (
         Q(claim_number=upper)
         | Q(vin=upper)
         | Q(plate_number=upper)
         | Q(plate_number=term)
-        | Q(id_number_hash=hashed)
-        | Q(phone_hash=hashed)
-        | Q(bank_account_hash=hashed)
+        | Q(id_number_hash__in=hashed)
+        | Q(phone_hash__in=hashed)
+        | Q(bank_account_hash__in=hashed)
     )
 
 

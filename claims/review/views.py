@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import FileResponse, Http404
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from django.utils.translation import gettext as _
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.views import APIView
 
 from claims.accounts.roles import IsStaffRole
+from claims.accounts.tokens import ExpiringTokenAuthentication
 from claims.intake.documents import document_path
 from claims.models import ClaimDocument
-from claims.review.pii import document_view_record
+from claims.review.pii import can_see_document, document_view_record
 
 
 class DocumentView(APIView):
     """GET the file of one document (current or replaced), inline, never cached by shared caches."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsStaffRole]
 
     def get(self, request, pk: int):
         document = ClaimDocument.objects.select_related("claim").filter(pk=pk).first()
         if document is None:
             raise Http404
+        if not can_see_document(request.user, document.kind):
+            raise PermissionDenied(_("您的角色不能查看身份证影像"))
         try:
             path = document_path(document.storage_name)
             handle = path.open("rb")
@@ -38,4 +43,6 @@ class DocumentView(APIView):
         )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
+        # Every other page refuses to be framed; a document is shown in a frame of the review page.
+        response["X-Frame-Options"] = "SAMEORIGIN"
         return response

@@ -25,9 +25,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 
+from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.appeals.services import claim_appeal_view
 from claims.crypto import mask_name
 from claims.errors import FieldError, ServiceError, ValidationFailed
@@ -37,7 +36,7 @@ from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_submit
 from claims.intake.transitions import ALLOWED
 from claims.models import Claim
-from claims.money import money_display, parse_money
+from claims.money import money_display, parse_amount
 from claims.payouts.services import claim_bank_account_change
 from claims.programs.selectors import program_public, programs_with_waitlist
 from claims.programs.services import subsidy_quote
@@ -54,20 +53,22 @@ CONFLICT_FIELDS = {"duplicate_vehicle": "vin", "duplicate_invoice": "invoice_num
 # --- Rate limits: the API's scopes and counters ---------------------------------------------------------------
 
 
-class PageThrottle(ScopedRateThrottle):
-    """DRF's scoped throttle for plain Django views, sharing the API's cache keys (scope + client address)."""
-
-    @property
-    def THROTTLE_RATES(self):  # noqa: N802 - DRF's attribute name; read live so settings overrides apply
-        return api_settings.DEFAULT_THROTTLE_RATES
+class PageThrottle(ClientThrottle):
+    """The API's scoped throttle for plain Django views, sharing the API's cache keys (scope + client address)."""
 
     def get_cache_key(self, request, view):
         # The public API views authenticate nobody, so their key is always the client address; so is ours.
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def _throttled(request: HttpRequest, scope: str) -> bool:
-    return not PageThrottle().allow_request(request, SimpleNamespace(throttle_scope=scope))
+def _throttled(request: HttpRequest, scope: str, claim_number: str | None = None) -> bool:
+    """True when the client address, or (given one) the claim number, has used up its rate."""
+    if not PageThrottle().allow_request(request, SimpleNamespace(throttle_scope=scope)):
+        return True
+    if claim_number is None:
+        return False
+    view = SimpleNamespace(kwargs={"claim_number": claim_number})
+    return not ClaimNumberThrottle().allow_request(request, view)
 
 
 def _throttle_error() -> ServiceError:
@@ -191,8 +192,8 @@ def _quote(program, raw_amount: str, fuel_type: str) -> dict[str, Any] | None:
     raw_amount = (raw_amount or "").strip()
     if not raw_amount:
         return None
-    amount = parse_money(raw_amount)
-    if amount is None or amount < 0:
+    amount = parse_amount(raw_amount)
+    if amount is None:
         return {
             "eligible": False,
             "code": "invalid_amount",
@@ -392,7 +393,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"claim_number": claim_number, "error": None}
     if request.method != "POST":
         return render(request, "public/lookup.html", context)
-    if _throttled(request, "lookup"):
+    if _throttled(request, "lookup", claim_number):
         context["error"] = _throttle_error().message
         return render(request, "public/lookup.html", context, status=429)
     try:
@@ -484,14 +485,14 @@ def withdraw(request: HttpRequest, claim: Claim) -> HttpResponse:
     context = {**_claim_context(claim), "error": None}
     if request.method != "POST":
         return render(request, "public/withdraw.html", context)
-    if _throttled(request, "lookup"):
+    if _throttled(request, "lookup", claim.claim_number):
         context["error"] = _throttle_error().message
         return render(request, "public/withdraw.html", context, status=429)
     if not request.POST.get("confirm"):
         context["error"] = _("请勾选确认后再撤回。")
         return render(request, "public/withdraw.html", context, status=400)
     try:
-        claim_withdraw(claim.claim_number, claim.id_number)
+        claim_withdraw(claim.claim_number, claim.id_number, request.POST.get("phone_last4") or "")
     except ServiceError as exc:
         context["error"] = exc.message
         return render(request, "public/withdraw.html", context, status=exc.status)
@@ -543,7 +544,7 @@ def _follow_up(
 
     if request.method != "POST":
         return render_form(current)
-    if _throttled(request, scope):
+    if _throttled(request, scope, claim.claim_number):
         return render_form(request.POST, other=[_throttle_error().message], status=429)
     try:
         if with_files:

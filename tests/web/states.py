@@ -66,7 +66,7 @@ def make_claim_in(program, state: str) -> tuple[Claim, dict]:
     if state == "under_review":
         return claim, payload
     if state == "withdrawn":
-        return claim_withdraw(claim.claim_number, payload["id_number"]), payload
+        return claim_withdraw(claim.claim_number, payload["id_number"], payload["phone"][-4:]), payload
     if state == "returned":
         return move(
             claim,

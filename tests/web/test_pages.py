@@ -336,7 +336,13 @@ def test_withdraw_with_confirmation(client, small_program):
     assert r.status_code == 400
     claim.refresh_from_db()
     assert claim.status == "under_review"
-    r = client.post(url, {"confirm": "1"})
+    r = client.post(
+        url, {"confirm": "1", "phone_last4": "0000" if payload["phone"][-4:] != "0000" else "1111"}
+    )
+    assert r.status_code == 404
+    claim.refresh_from_db()
+    assert claim.status == "under_review"
+    r = client.post(url, {"confirm": "1", "phone_last4": payload["phone"][-4:]})
     assert r.status_code == 302
     claim.refresh_from_db()
     waiting.refresh_from_db()

@@ -159,7 +159,7 @@ def test_withdrawn_claim_frees_its_vin(client, program):
     number = post(client, payload).json()["claim_number"]
     r = client.post(
         f"/api/v1/claims/{number}/withdraw/",
-        {"id_number": payload["id_number"]},
+        {"id_number": payload["id_number"], "phone_last4": payload["phone"][-4:]},
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
@@ -204,12 +204,12 @@ def test_lookup_same_404_for_unknown_number_and_wrong_id(client, program):
     assert wrong_id.json() == unknown.json()
 
 
-def test_lookup_is_rate_limited(client, program, monkeypatch):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "lookup": "3/min"}
-    )
+def test_lookup_is_rate_limited(client, program, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "lookup": "3/min"},
+    }
     codes = [
         client.post(
             "/api/v1/claims/lookup/", {"claim_number": "X", "id_number": "Y"}, content_type="application/json"

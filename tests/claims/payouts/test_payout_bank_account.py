@@ -144,7 +144,9 @@ def test_applicant_may_withdraw_after_failure(client, program, finance, finance2
     claim = approved_claims(program, 1)[0]
     _fail_payout(program, finance, finance2, claim)
     r = client.post(
-        f"/api/v1/claims/{claim.claim_number}/withdraw/", {"id_number": claim.id_number}, "application/json"
+        f"/api/v1/claims/{claim.claim_number}/withdraw/",
+        {"id_number": claim.id_number, "phone_last4": claim.phone[-4:]},
+        "application/json",
     )
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     program.refresh_from_db()

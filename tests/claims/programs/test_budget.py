@@ -29,7 +29,7 @@ def move(claim: Claim, to_status: str) -> None:
 
 
 def withdraw(claim: Claim) -> None:
-    claim_withdraw(claim.claim_number, claim.id_number)
+    claim_withdraw(claim.claim_number, claim.id_number, claim.phone[-4:])
     claim.refresh_from_db()
 
 

@@ -60,7 +60,7 @@ def _call(client, action: str, claim: Claim):
     if action == "detail":
         return client.get(f"{STAFF}{n}/")
     if action == "document":
-        return client.get(f"/api/v1/staff/documents/{claim.documents.first().pk}/")
+        return client.get(f"/api/v1/staff/documents/{claim.documents.get(kind='invoice').pk}/")
     if action == "reasons":
         return client.get("/api/v1/staff/reasons/")
     body = {
