@@ -13,7 +13,14 @@ from claims.intake.models import (
     FuelType,
     IdempotencyRecord,
 )
-from claims.payouts.models import Payout, PayoutBatch, PayoutResultImport, PayoutStatus
+from claims.payouts.models import (
+    Payout,
+    PayoutBatch,
+    PayoutBatchEvent,
+    PayoutEvent,
+    PayoutResultImport,
+    PayoutStatus,
+)
 from claims.programs.models import Dealer, LedgerEntry, Program, Tier
 
 __all__ = [
@@ -32,6 +39,8 @@ __all__ = [
     "LedgerEntry",
     "Payout",
     "PayoutBatch",
+    "PayoutBatchEvent",
+    "PayoutEvent",
     "PayoutResultImport",
     "PayoutStatus",
     "Program",

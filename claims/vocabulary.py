@@ -27,6 +27,9 @@ class ClaimStatus(models.TextChoices):
     PAYOUT_FAILED = "payout_failed", _("发放失败")
     REJECTED = "rejected", _("未通过")
     WITHDRAWN = "withdrawn", _("已撤回")
+    EXPIRED = "expired", _("已过期")
+    APPEALED = "appealed", _("申诉复核中")
+    UNFUNDED = "unfunded", _("活动结束，未获补贴")
 
 
 # --- Fuel types ---------------------------------------------------------------------------------------------

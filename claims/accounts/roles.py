@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-REVIEWER, FINANCE, AUDITOR = "reviewer", "finance", "auditor"
-ROLES = (REVIEWER, FINANCE, AUDITOR)
-ROLE_LABELS = {REVIEWER: "审核员", FINANCE: "财务", AUDITOR: "审计（只读）"}
+REVIEWER, CLERK, FINANCE, AUDITOR, DEALER = "reviewer", "clerk", "finance", "auditor", "dealer"
+ROLES = (REVIEWER, CLERK, FINANCE, AUDITOR, DEALER)
+ROLE_LABELS = {
+    REVIEWER: _("审核员"),
+    CLERK: _("窗口受理员"),
+    FINANCE: _("财务"),
+    AUDITOR: _("审计（只读）"),
+    DEALER: _("经销商"),
+}
+# Roles that read claims on the staff pages and API. A dealer sees only its own sales, never the claim list.
+CLAIM_READERS = (REVIEWER, CLERK, FINANCE, AUDITOR)
 
 
 def user_roles(user) -> set[str]:
@@ -44,4 +53,4 @@ class HasRole(BasePermission):
 
 
 class IsStaffRole(HasRole):
-    roles = ROLES
+    roles = CLAIM_READERS

@@ -6,16 +6,18 @@ from claims.accounts import api as accounts_api
 from claims.intake import api as intake_api
 from claims.intake import api_corrections
 from claims.payouts import api as payouts_api
+from claims.programs import api as programs_api
 from claims.review import api as review_api
 from claims.review.views import DocumentView
 
 app_name = "api"
+BATCH = "staff/payout-batches/<int:batch_id>"
 urlpatterns = [
     # --- Public and applicant ---------------------------------------------------------------------------------
-    path("programs/", intake_api.ProgramListView.as_view(), name="program-list"),
-    path("programs/<slug:code>/", intake_api.ProgramDetailView.as_view(), name="program-detail"),
-    path("programs/<slug:code>/quote", intake_api.QuoteView.as_view(), name="program-quote"),
-    path("programs/<slug:code>/quote/", intake_api.QuoteView.as_view()),
+    path("programs/", programs_api.ProgramListView.as_view(), name="program-list"),
+    path("programs/<slug:code>/", programs_api.ProgramDetailView.as_view(), name="program-detail"),
+    path("programs/<slug:code>/quote", programs_api.QuoteView.as_view(), name="program-quote"),
+    path("programs/<slug:code>/quote/", programs_api.QuoteView.as_view()),
     path("claims/", intake_api.ClaimSubmitView.as_view(), name="claim-submit"),
     path("claims/lookup/", intake_api.ClaimLookupView.as_view(), name="claim-lookup"),
     path(
@@ -52,26 +54,16 @@ urlpatterns = [
     path("staff/documents/<int:pk>/", DocumentView.as_view(), name="staff-document"),
     # --- Staff: finance ---------------------------------------------------------------------------------------
     path("staff/payout-batches/", payouts_api.PayoutBatchListView.as_view(), name="payout-batch-list"),
+    path(f"{BATCH}/", payouts_api.PayoutBatchDetailView.as_view(), name="payout-batch-detail"),
+    path(f"{BATCH}/approve/", payouts_api.PayoutBatchApproveView.as_view(), name="payout-batch-approve"),
+    path(f"{BATCH}/cancel/", payouts_api.PayoutBatchCancelView.as_view(), name="payout-batch-cancel"),
+    path(f"{BATCH}/file", payouts_api.PayoutBatchFileView.as_view(), name="payout-batch-file"),
+    path(f"{BATCH}/file/", payouts_api.PayoutBatchFileView.as_view()),
+    path(f"{BATCH}/results/", payouts_api.PayoutResultsView.as_view(), name="payout-batch-results"),
     path(
-        "staff/payout-batches/<int:batch_id>/",
-        payouts_api.PayoutBatchDetailView.as_view(),
-        name="payout-batch-detail",
-    ),
-    path(
-        "staff/payout-batches/<int:batch_id>/approve/",
-        payouts_api.PayoutBatchApproveView.as_view(),
-        name="payout-batch-approve",
-    ),
-    path(
-        "staff/payout-batches/<int:batch_id>/file",
-        payouts_api.PayoutBatchFileView.as_view(),
-        name="payout-batch-file",
-    ),
-    path("staff/payout-batches/<int:batch_id>/file/", payouts_api.PayoutBatchFileView.as_view()),
-    path(
-        "staff/payout-batches/<int:batch_id>/results/",
-        payouts_api.PayoutResultsView.as_view(),
-        name="payout-batch-results",
+        "staff/claims/<str:claim_number>/payout-retry/",
+        payouts_api.PayoutRetryView.as_view(),
+        name="payout-retry",
     ),
     path("staff/reports/<slug:code>/<slug:kind>/", payouts_api.ReportView.as_view(), name="program-report"),
 ]

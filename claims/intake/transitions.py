@@ -15,14 +15,18 @@ from claims.models import Claim, ClaimEvent, LedgerEntry, Program
 S = ClaimStatus
 ALLOWED: dict[str, frozenset[str]] = {
     "": frozenset({S.UNDER_REVIEW, S.WAITLISTED}),
-    S.WAITLISTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}),
+    S.WAITLISTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED, S.UNFUNDED}),
     S.UNDER_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RETURNED, S.WITHDRAWN}),
-    S.RETURNED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED}),
+    S.RETURNED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.REJECTED, S.EXPIRED}),
     S.APPROVED: frozenset({S.PAID, S.PAYOUT_FAILED}),
-    S.PAYOUT_FAILED: frozenset({S.APPROVED, S.PAID, S.WITHDRAWN}),
+    S.PAYOUT_FAILED: frozenset({S.APPROVED, S.PAID, S.WITHDRAWN, S.EXPIRED}),
+    S.REJECTED: frozenset({S.APPEALED}),
+    # An upheld appeal goes back to its original place: under review, or waitlisted behind earlier claims.
+    S.APPEALED: frozenset({S.UNDER_REVIEW, S.WAITLISTED, S.REJECTED}),
     S.PAID: frozenset(),
-    S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.UNFUNDED: frozenset(),
 }
 
 

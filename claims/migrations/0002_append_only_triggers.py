@@ -6,7 +6,14 @@ bypasses it. TRUNCATE (used only by test teardown) is not affected.
 
 from django.db import migrations
 
-TABLES = ("claims_claimevent", "claims_ledgerentry", "claims_auditlog", "claims_payoutresultimport")
+TABLES = (
+    "claims_claimevent",
+    "claims_ledgerentry",
+    "claims_auditlog",
+    "claims_payoutresultimport",
+    "claims_payoutevent",
+    "claims_payoutbatchevent",
+)
 
 CREATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION subsidy_refuse_change() RETURNS trigger AS $$

@@ -19,7 +19,7 @@ from claims.errors import ServiceError
 from claims.models import Payout, PayoutBatch, PayoutResultImport, Program
 from claims.money import money_display
 from claims.payouts.bank_files import batch_file
-from claims.payouts.services import batch_approve
+from claims.payouts.services import batch_approve, batch_cancel, payout_retry
 from claims.reports.services import REPORT_KINDS, budget_chart, report_export
 
 FINANCE_VIEW = (FINANCE, AUDITOR)
@@ -37,7 +37,7 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
     list_display = ("id", "program", "status", "count", "total_display", "created_by", "approved_by", "files")
     list_filter = ("status", "program")
     readonly_fields = [f.name for f in PayoutBatch._meta.fields]
-    actions = ["approve_batches"]
+    actions = ["approve_batches", "cancel_batches"]
 
     @admin.display(description=_("总金额"))
     def total_display(self, obj):
@@ -57,16 +57,24 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
         actions = super().get_actions(request)
         if not has_role(request.user, FINANCE):
             actions.pop("approve_batches", None)
+            actions.pop("cancel_batches", None)
         return actions
+
+    @admin.action(description=_("作废所选批次（仅限未复核的批次，申请进入下一批次）"))
+    def cancel_batches(self, request, queryset):
+        self._each_batch(request, queryset, batch_cancel, _("批次 #%(id)s 已作废"))
+
+    def _each_batch(self, request, queryset, service, done: str) -> None:
+        for batch in queryset.order_by("id"):
+            try:
+                service(batch.pk, request.user, request=request)
+                self.message_user(request, done % {"id": batch.pk})
+            except ServiceError as exc:
+                self.message_user(request, f"#{batch.pk}: {exc.message}", level=messages.ERROR)
 
     @admin.action(description=_("复核所选批次（须由创建人以外的财务人员操作）"))
     def approve_batches(self, request, queryset):
-        for batch in queryset.order_by("id"):
-            try:
-                batch_approve(batch.pk, request.user, request=request)
-                self.message_user(request, _("批次 #%(id)s 已复核") % {"id": batch.pk})
-            except ServiceError as exc:
-                self.message_user(request, f"#{batch.pk}: {exc.message}", level=messages.ERROR)
+        self._each_batch(request, queryset, batch_approve, _("批次 #%(id)s 已复核"))
 
     def get_urls(self):
         return [
@@ -156,6 +164,24 @@ class PayoutAdmin(FinanceRoleAdmin):
         "completed_at",
     )
     readonly_fields = fields
+    actions = ["retry_payouts"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not has_role(request.user, FINANCE):
+            actions.pop("retry_payouts", None)
+        return actions
+
+    @admin.action(description=_("按原银行卡重新发放所选失败的指令"))
+    def retry_payouts(self, request, queryset):
+        for payout in queryset.select_related("claim").order_by("id"):
+            try:
+                payout_retry(payout.claim.claim_number, request.user, request=request)
+                self.message_user(request, _("申请 %(n)s 已安排重新发放") % {"n": payout.claim.claim_number})
+            except ServiceError as exc:
+                self.message_user(
+                    request, f"{payout.claim.claim_number}: {exc.message}", level=messages.ERROR
+                )
 
 
 @admin.register(PayoutResultImport)

@@ -18,12 +18,14 @@ from claims.errors import ServiceError
 from claims.intake.selectors import claim_for_applicant_view
 from claims.models import PayoutBatch
 from claims.payouts.bank_files import batch_file, results_import
+from claims.payouts.selectors import batch_summary
 from claims.payouts.services import (
     batch_approve,
+    batch_cancel,
     batch_create,
     batch_get,
-    batch_summary,
     claim_bank_account_change,
+    payout_retry,
 )
 from claims.reports.services import report_export
 
@@ -103,6 +105,28 @@ class PayoutBatchFileView(FinanceView):
         response["X-Content-SHA256"] = bank_file.sha256
         response["Cache-Control"] = "no-store"
         return response
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PayoutBatchCancelView(FinanceView):
+    @extend_schema(
+        summary="Void a batch not yet approved (its claims wait for the next batch)", request=CancelSerializer
+    )
+    def post(self, request, batch_id: int):
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = batch_cancel(batch_id, request.user, reason=data.validated_data["reason"], request=request)
+        return Response(batch_summary(batch))
+
+
+class PayoutRetryView(FinanceView):
+    @extend_schema(summary="Pay a failed payout again with the same bank details", request=None)
+    def post(self, request, claim_number: str):
+        claim = payout_retry(claim_number, request.user, request=request)
+        return Response({"claim_number": claim.claim_number, "status": claim.status})
 
 
 class PayoutResultsView(FinanceView):

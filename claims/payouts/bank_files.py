@@ -26,13 +26,8 @@ from claims.intake.models import ClaimStatus
 from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_money
 from claims.payouts.models import PayoutStatus
-from claims.payouts.services import (
-    _apply_failed,
-    _apply_paid,
-    _batch_maybe_complete,
-    _require_finance,
-    payout_purpose,
-)
+from claims.payouts.services import batch_complete_if_done, failure_reason, payout_purpose, require_finance
+from claims.payouts.transitions import payout_transition
 from claims.programs.budget import program_lock
 from claims.tabular import atomic_target, file_sha256, write_csv, write_xlsx
 
@@ -98,7 +93,7 @@ def _exports_dir() -> Path:
 
 def batch_file(batch_id: int, fmt: str, user, *, request=None) -> BankFile:
     """The batch's bank file in `fmt`, written at the first download; 409 before the second approval."""
-    _require_finance(user)
+    require_finance(user)
     if fmt not in FORMATS:
         raise ServiceError("invalid_format", _("格式只能是 csv 或 xlsx"))
     with transaction.atomic():
@@ -275,7 +270,7 @@ def results_parse(data: bytes) -> list[ResultLine]:
 
 def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", request=None) -> ImportSummary:
     """Apply the bank's results to the batch: all lines or none. Importing the same file again changes nothing."""
-    _require_finance(user)
+    require_finance(user)
     lines = results_parse(data)
     summary = ImportSummary(batch_id=batch_id, lines=len(lines))
     with transaction.atomic():
@@ -341,17 +336,25 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
                 summary.unchanged += 1
                 continue
             if line.result == "paid":
-                _apply_paid(
+                payout_transition(
                     payout,
-                    claim,
-                    programs[claim.program_id],
+                    P.PAID,
+                    claim=claim,
+                    program=programs[claim.program_id],
                     reference=line.bank_reference,
                     actor=user,
                     source="bank_file",
                 )
                 summary.paid += 1
             else:
-                _apply_failed(payout, claim, reason=line.reason, actor=user, source="bank_file")
+                payout_transition(
+                    payout,
+                    P.FAILED,
+                    claim=claim,
+                    reason=failure_reason(line.reason),
+                    actor=user,
+                    source="bank_file",
+                )
                 summary.failed += 1
             summary.claims.append(claim.claim_number)
         if summary.paid or summary.failed:
@@ -379,7 +382,7 @@ def results_import(batch_id: int, data: bytes, user, *, file_name: str = "", req
                 failed=summary.failed,
                 unchanged=summary.unchanged,
             )
-            _batch_maybe_complete(batch.pk)
+            batch_complete_if_done(batch.pk)
         batch.refresh_from_db(fields=["status"])
         summary.batch_status = batch.status
     return summary

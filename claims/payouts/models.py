@@ -38,6 +38,7 @@ class PayoutBatch(models.Model):
         CREATED = "created", _("待复核")
         APPROVED = "approved", _("已复核，可导出")
         COMPLETED = "completed", _("已全部回盘")
+        CANCELLED = "cancelled", _("已作废")
 
     program = models.ForeignKey(
         "claims.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="payout_batches"
@@ -69,7 +70,7 @@ class PayoutBatch(models.Model):
                 name="payout_batch_four_eyes",
             ),
             models.CheckConstraint(
-                condition=Q(status="created") | Q(approved_by__isnull=False),
+                condition=Q(status__in=["created", "cancelled"]) | Q(approved_by__isnull=False),
                 name="payout_batch_approved_has_approver",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="payout_batch_total_nonnegative"),
@@ -149,3 +150,38 @@ class PayoutResultImport(AppendOnlyModel):
         verbose_name = _("银行回盘文件")
         verbose_name_plural = _("银行回盘文件")
         ordering = ["-id"]
+
+
+class _StatusEvent(AppendOnlyModel):
+    """One status change, written by the transition function in the same transaction."""
+
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class PayoutEvent(_StatusEvent):
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="events")
+
+    class Meta:
+        verbose_name = _("发放指令状态记录")
+        verbose_name_plural = _("发放指令状态记录")
+        ordering = ["payout_id", "id"]
+
+
+class PayoutBatchEvent(_StatusEvent):
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="events")
+
+    class Meta:
+        verbose_name = _("发放批次状态记录")
+        verbose_name_plural = _("发放批次状态记录")
+        ordering = ["batch_id", "id"]

@@ -47,6 +47,7 @@ from claims.money import ZERO, money_str
 from claims.payouts import tasks
 from claims.payouts.gateway import PayoutInstruction, gateway_from_settings
 from claims.payouts.models import LIVE_PAYOUT_STATUSES, OPEN_PAYOUT_STATUSES, PayoutStatus
+from claims.payouts.transitions import batch_transition, payout_transition
 from claims.programs.budget import program_lock
 from claims.vocabulary import BANK_FIELDS
 
@@ -62,6 +63,11 @@ def _audit(action: str, *, actor=None, label: str = "system", **detail: Any) -> 
     if not getattr(actor, "is_authenticated", False):
         detail["actor_label"] = label
     audit_log(action, actor=actor, **detail)
+
+
+def failure_reason(reason: str) -> str:
+    """The bank's reason for a failed payment as stored and shown to the applicant."""
+    return (reason or _("银行退回")).strip()[:200]
 
 
 def payout_purpose(claim_number: str) -> str:
@@ -168,14 +174,14 @@ def payouts_sweep(*, limit: int = SWEEP_LIMIT, stale_after: dt.timedelta | None 
 # --- Batches -----------------------------------------------------------------------------------------------
 
 
-def _require_finance(user) -> None:
+def require_finance(user) -> None:
     if not has_role(user, FINANCE):
         raise Forbidden("permission_denied", _("只有财务人员可以执行此操作"))
 
 
 def batch_create(user, *, program_code: str | None = None, request=None) -> PayoutBatch:
     """A batch of every approved claim's pending payout not yet in a batch (creating missing instructions)."""
-    _require_finance(user)
+    require_finance(user)
     program = None
     if program_code:
         program = Program.objects.filter(code=program_code).first()
@@ -197,11 +203,10 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
         if not ids:
             raise Conflict("nothing_to_pay", _("没有待编批的已审核申请"))
         batch = PayoutBatch.objects.create(program=program, created_by=user)
-        changed = Payout.objects.filter(pk__in=ids, status=P.PENDING, batch__isnull=True).update(
-            batch=batch, status=P.BATCHED, updated_at=timezone.now()
-        )
+        for payout in Payout.objects.filter(pk__in=ids).order_by("id"):  # locked above
+            payout_transition(payout, P.BATCHED, batch=batch, actor=user, request=request)
         totals = Payout.objects.filter(batch=batch).aggregate(total=Sum("amount"))
-        batch.count = changed
+        batch.count = len(ids)
         batch.total = totals["total"] or ZERO
         batch.save(update_fields=["count", "total"])
         audit_log(
@@ -216,24 +221,6 @@ def batch_create(user, *, program_code: str | None = None, request=None) -> Payo
     return batch
 
 
-def batch_summary(batch: PayoutBatch) -> dict[str, Any]:
-    return {
-        "id": batch.pk,
-        "count": batch.count,
-        "total": money_str(batch.total),
-        "status": batch.status,
-        "program": batch.program.code if batch.program_id else None,
-        "created_by": batch.created_by.get_username(),
-        "created_at": batch.created_at.isoformat(),
-        "approved_by": batch.approved_by.get_username() if batch.approved_by_id else None,
-        "approved_at": batch.approved_at.isoformat() if batch.approved_at else None,
-        "files": {
-            "csv": batch.csv_sha256 or None,
-            "xlsx": batch.xlsx_sha256 or None,
-        },
-    }
-
-
 def batch_get(batch_id: int, *, lock: bool = False) -> PayoutBatch:
     qs = PayoutBatch.objects.select_related("program", "created_by", "approved_by")
     if lock:
@@ -246,7 +233,7 @@ def batch_get(batch_id: int, *, lock: bool = False) -> PayoutBatch:
 
 def batch_approve(batch_id: int, user, *, request=None) -> PayoutBatch:
     """The second person's approval. The creator may not approve their own batch (403)."""
-    _require_finance(user)
+    require_finance(user)
     with transaction.atomic():
         batch = batch_get(batch_id, lock=True)
         if batch.created_by_id == user.pk:
@@ -255,18 +242,26 @@ def batch_approve(batch_id: int, user, *, request=None) -> PayoutBatch:
             if batch.approved_by_id == user.pk:
                 return batch_get(batch_id)  # a repeated click: already done by this user
             raise Conflict("batch_already_approved", _("该批次已复核"))
-        batch.status = PayoutBatch.Status.APPROVED
-        batch.approved_by = user
-        batch.approved_at = timezone.now()
-        batch.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_log(
-            "payout_batch_approved",
-            actor=user,
-            request=request,
-            obj=batch,
-            count=batch.count,
-            total=money_str(batch.total),
-        )
+        batch_transition(batch, PayoutBatch.Status.APPROVED, actor=user, request=request)
+    return batch_get(batch_id)
+
+
+def batch_cancel(batch_id: int, user, *, reason: str = "", request=None) -> PayoutBatch:
+    """Void a batch nobody approved yet: its payouts are cancelled and each claim gets a new instruction, so the
+    claims wait for the next batch (no money moves: they stay approved)."""
+    require_finance(user)
+    reason = (reason or "").strip()[:500] or _("财务作废批次")
+    with transaction.atomic():
+        claim_ids = list(Payout.objects.filter(batch_id=batch_id).values_list("claim_id", flat=True))
+        claims = list(Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("id"))
+        batch = batch_get(batch_id, lock=True)
+        payouts = {
+            p.claim_id: p for p in Payout.objects.select_for_update().filter(batch=batch).order_by("id")
+        }
+        batch_transition(batch, PayoutBatch.Status.CANCELLED, actor=user, reason=reason, request=request)
+        for claim in claims:
+            payout_transition(payouts[claim.pk], P.CANCELLED, actor=user, reason=reason, request=request)
+            _payout_create_locked(claim, actor=user)
     return batch_get(batch_id)
 
 
@@ -277,82 +272,15 @@ class OutcomeRefused(Conflict):
     pass
 
 
-def _apply_paid(
-    payout: Payout, claim: Claim, program: Program, *, reference: str, actor, source: str
-) -> None:
-    """Record a confirmed payment. Caller holds the locks: program, claim, payout (in that order)."""
-    if payout.amount != claim.subsidy_amount:  # pragma: no cover - amounts never change after approval
-        raise RuntimeError(f"payout {payout.pk} amount differs from claim {claim.claim_number}")
-    now = timezone.now()
-    payout.status = P.PAID
-    payout.bank_reference = reference
-    payout.failure_reason = ""
-    payout.completed_at = now
-    payout.save(update_fields=["status", "bank_reference", "failure_reason", "completed_at", "updated_at"])
-    claim.paid_at = now
-    claim.bank_reference = reference
-    claim.payout_failure_reason = ""
-    claim_transition(
-        claim,
-        S.PAID,
-        program=program,
-        actor=actor,
-        actor_label="" if actor else source,
-        reason_code="payout_paid",
-        reason=_("补贴已发放至尾号 %(tail)s 的银行卡") % {"tail": payout.bank_account_masked[-4:]},
-        data={"payout": payout.pk, "bank_reference": reference, "source": source},
-        update_fields=["paid_at", "bank_reference", "payout_failure_reason"],
-    )
-    _audit(
-        "payout_paid",
-        actor=actor,
-        label=source,
-        claim=claim,
-        obj=payout,
-        amount=money_str(payout.amount),
-        bank_reference=reference,
-        batch=payout.batch_id,
-        source=source,
-    )
-
-
-def _apply_failed(payout: Payout, claim: Claim, *, reason: str, actor, source: str) -> None:
-    reason = (reason or _("银行退回")).strip()[:200]
-    payout.status = P.FAILED
-    payout.failure_reason = reason
-    payout.completed_at = timezone.now()
-    payout.save(update_fields=["status", "failure_reason", "completed_at", "updated_at"])
-    claim.payout_failure_reason = reason
-    claim_transition(
-        claim,
-        S.PAYOUT_FAILED,
-        actor=actor,
-        actor_label="" if actor else source,
-        reason_code="payout_failed",
-        reason=_("银行未能发放：%(r)s。请提交新的银行卡信息。") % {"r": reason},
-        data={"payout": payout.pk, "source": source},
-        update_fields=["payout_failure_reason"],
-    )
-    _audit(
-        "payout_failed",
-        actor=actor,
-        label=source,
-        claim=claim,
-        obj=payout,
-        amount=money_str(payout.amount),
-        reason=reason,
-        batch=payout.batch_id,
-        source=source,
-    )
-
-
-def _batch_maybe_complete(batch_id: int | None) -> None:
+def batch_complete_if_done(batch_id: int | None) -> None:
+    """Mark an approved batch completed once none of its payouts is open (inside the caller's transaction)."""
     if batch_id is None:
         return
-    if not Payout.objects.filter(batch_id=batch_id, status__in=OPEN_PAYOUT_STATUSES).exists():
-        PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.APPROVED).update(
-            status=PayoutBatch.Status.COMPLETED, completed_at=timezone.now()
-        )
+    if Payout.objects.filter(batch_id=batch_id, status__in=OPEN_PAYOUT_STATUSES).exists():
+        return
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.status == PayoutBatch.Status.APPROVED:
+        batch_transition(batch, PayoutBatch.Status.COMPLETED)
 
 
 # --- Gateway route -------------------------------------------------------------------------------------------
@@ -386,14 +314,13 @@ def payout_send(payout_id: int, gateway=None) -> str:
             return "missing"
         if payout.status == P.PENDING and payout.batch_id is None and payout.claim.status == S.APPROVED:
             resume = False
-            payout.status = P.SUBMITTED
-            payout.submitted_at = timezone.now()
+            payout_transition(payout, P.SUBMITTED, source="gateway")
         elif payout.status == P.SUBMITTED:
             resume = True
         else:
             return payout.status
         payout.send_attempts += 1
-        payout.save(update_fields=["status", "submitted_at", "send_attempts", "updated_at"])
+        payout.save(update_fields=["send_attempts", "updated_at"])
         instruction = PayoutInstruction(
             key=f"payout-{payout.pk}",
             claim_number=payout.claim.claim_number,
@@ -420,9 +347,11 @@ def payout_record_gateway_outcome(payout_id: int, status: str, reference: str, r
         if payout.status != P.SUBMITTED:
             return payout.status  # recorded already (a concurrent worker or a redelivered task)
         if status == "booked":
-            _apply_paid(payout, claim, program, reference=reference, actor=None, source="gateway")
+            payout_transition(
+                payout, P.PAID, claim=claim, program=program, reference=reference, source="gateway"
+            )
         elif status == "refused":
-            _apply_failed(payout, claim, reason=reason, actor=None, source="gateway")
+            payout_transition(payout, P.FAILED, claim=claim, reason=failure_reason(reason), source="gateway")
         else:  # pragma: no cover
             raise ValueError(status)
         return payout.status
@@ -515,7 +444,7 @@ def _after_bank_change(claim_id: int) -> None:
 
 def payout_retry(claim_number: str, user, *, request=None) -> Claim:
     """Finance retries a failed payout with the same bank details (e.g. the bank's system was down)."""
-    _require_finance(user)
+    require_finance(user)
     program_id = Claim.objects.filter(claim_number=claim_number).values_list("program_id", flat=True).first()
     if program_id is None:
         raise NotFound("claim_not_found", _("申请不存在"))

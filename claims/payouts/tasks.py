@@ -16,28 +16,22 @@ from claims.payouts.gateway import GatewayError
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
+# Retried only on transient database errors, with backoff.
+RETRYING = {
+    "bind": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": MAX_RETRIES,
+    "ignore_result": True,
+}
 
 
-@shared_task(
-    name="claims.payouts.create",
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
+@shared_task(name="claims.payouts.create", **RETRYING)
 def payout_create_task(self, claim_id: int) -> None:
     services.payout_create_for_claim(claim_id)
 
 
-@shared_task(
-    name="claims.payouts.send",
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
+@shared_task(name="claims.payouts.send", **RETRYING)
 def payout_send_task(self, payout_id: int) -> str:
     """Send through the bank gateway; an unknown outcome is asked again later (bounded; then the sweep)."""
     try:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.base import AppendOnlyModel
 from claims.money import ZERO
+from claims.vocabulary import FuelType
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -34,7 +35,13 @@ class Program(models.Model):
     purchase_window_end = models.DateField(_("购车截止"))
     min_pos_amount = models.DecimalField(_("POS 最低金额"), **MONEY)
     waitlist_enabled = models.BooleanField(_("启用候补"), default=True)
+    # A cap on the waitlist; None = no cap. When the money is gone and the waitlist is full, intake stops.
+    waitlist_max_length = models.PositiveIntegerField(_("候补名额上限"), null=True, blank=True)
     correction_days = models.PositiveIntegerField(_("退回补正期限（天）"), default=15)
+    appeal_days = models.PositiveIntegerField(_("申诉期限（天）"), default=15)
+    payout_fix_days = models.PositiveIntegerField(_("发放失败后更正期限（天）"), default=30)
+    # Set once when the program closes (end of the claim window, or closed early); it takes no claims after.
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     counter_address = models.CharField(_("线下受理地点"), max_length=300, blank=True)
     source = models.JSONField(_("程序文件"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,7 +100,7 @@ class Tier(models.Model):
         return f"({self.above}, {upper}]"
 
     def amount_for(self, fuel_type: str) -> Decimal:
-        return self.nev_amount if fuel_type == "nev" else self.fuel_amount
+        return self.nev_amount if fuel_type == FuelType.NEV else self.fuel_amount
 
 
 class Dealer(models.Model):

@@ -64,7 +64,10 @@ class ProgramSpec:
     tiers: tuple[TierSpec, ...]
     waitlist_enabled: bool
     dealers: tuple[tuple[str, str], ...]
+    waitlist_max_length: int | None
     correction_days: int
+    appeal_days: int
+    payout_fix_days: int
     counter_address: str
     raw: dict
 
@@ -206,13 +209,14 @@ def program_parse(data: Any) -> ProgramSpec:
     waitlist = data.get("waitlist", {"enabled": True})
     if not isinstance(waitlist, dict) or not isinstance(waitlist.get("enabled", True), bool):
         raise ProgramFileError("waitlist.enabled", _("必须是 true 或 false"))
-    correction_days = data.get("correction_days", 15)
-    if (
-        isinstance(correction_days, bool)
-        or not isinstance(correction_days, int)
-        or not 1 <= correction_days <= 365
+    max_length = waitlist.get("max_length")
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0
     ):
-        raise ProgramFileError("correction_days", _("必须是 1 到 365 之间的整数"))
+        raise ProgramFileError("waitlist.max_length", _("必须是不小于 0 的整数或 null"))
+    correction_days = _days(data, "correction_days", 15)
+    appeal_days = _days(data, "appeal_days", 15)
+    payout_fix_days = _days(data, "payout_fix_days", 30)
     counter = data.get("counter_address", "")
     if not isinstance(counter, str):
         raise ProgramFileError("counter_address", _("必须是字符串"))
@@ -228,10 +232,21 @@ def program_parse(data: Any) -> ProgramSpec:
         tiers=_tiers(data["tiers"]),
         waitlist_enabled=waitlist.get("enabled", True),
         dealers=_dealers(data.get("dealers", [])),
+        waitlist_max_length=max_length,
         correction_days=correction_days,
+        appeal_days=appeal_days,
+        payout_fix_days=payout_fix_days,
         counter_address=counter.strip(),
         raw=data,
     )
+
+
+def _days(data: dict, key: str, default: int) -> int:
+    """An optional whole number of days between 1 and 365."""
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+        raise ProgramFileError(key, _("必须是 1 到 365 之间的整数"))
+    return value
 
 
 def program_parse_file(path: str | Path) -> ProgramSpec:
@@ -272,7 +287,10 @@ def program_load(spec: ProgramSpec) -> tuple[Program, bool]:
         purchase_window_end=spec.purchase_window[1],
         min_pos_amount=spec.min_pos_amount,
         waitlist_enabled=spec.waitlist_enabled,
+        waitlist_max_length=spec.waitlist_max_length,
         correction_days=spec.correction_days,
+        appeal_days=spec.appeal_days,
+        payout_fix_days=spec.payout_fix_days,
         counter_address=spec.counter_address,
         source=spec.raw,
     )

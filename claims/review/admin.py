@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.accounts.admin import RoleAdmin
-from claims.accounts.roles import REVIEWER, ROLES, has_role
+from claims.accounts.roles import CLAIM_READERS, REVIEWER, has_role
 from claims.errors import ServiceError
 from claims.intake.models import ClaimStatus, DocumentKind
 from claims.models import Claim, ClaimCheck, Program, Tier
@@ -198,7 +198,7 @@ class ClaimAdmin(RoleAdmin):
         return extra + super().get_urls()
 
     def dashboard_view(self, request):
-        if not has_role(request.user, *ROLES):
+        if not has_role(request.user, *CLAIM_READERS):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),

@@ -109,16 +109,17 @@ class DecisionView(StaffView):
             body["reject_reason"] = claim.reject_reason
         return Response(body)
 
+    def decide(self, request, claim_number: str, serializer_class, service) -> Response:
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = service(claim_number, actor=request.user, request=request, **data.validated_data)
+        return self.detail(request, claim)
+
 
 class ApproveView(DecisionView):
     @extend_schema(summary="Approve a claim (reviewer)", request=ApproveSerializer)
     def post(self, request, claim_number: str):
-        data = ApproveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        claim = review.claim_approve(
-            claim_number, actor=request.user, note=data.validated_data["note"], request=request
-        )
-        return self.detail(request, claim)
+        return self.decide(request, claim_number, ApproveSerializer, review.claim_approve)
 
 
 class RejectView(DecisionView):
@@ -126,10 +127,7 @@ class RejectView(DecisionView):
         summary="Reject a claim (reviewer): money released, waitlist promoted", request=RejectSerializer
     )
     def post(self, request, claim_number: str):
-        data = RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        claim = review.claim_reject(claim_number, actor=request.user, request=request, **data.validated_data)
-        return self.detail(request, claim)
+        return self.decide(request, claim_number, RejectSerializer, review.claim_reject)
 
 
 class ReturnView(DecisionView):
@@ -137,7 +135,4 @@ class ReturnView(DecisionView):
         summary="Return a claim to the applicant for correction (reviewer)", request=ReturnSerializer
     )
     def post(self, request, claim_number: str):
-        data = ReturnSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        claim = review.claim_return(claim_number, actor=request.user, request=request, **data.validated_data)
-        return self.detail(request, claim)
+        return self.decide(request, claim_number, ReturnSerializer, review.claim_return)

@@ -14,7 +14,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from claims.errors import FieldError
-from claims.vocabulary import FIELDS, FUEL_CHOICES_FOR_APPLICANTS, DocumentKind
+from claims.vocabulary import FIELDS as DECLARED
+from claims.vocabulary import FUEL_CHOICES_FOR_APPLICANTS, DocumentKind
 
 FILE_ACCEPT = "image/*,application/pdf"
 
@@ -32,103 +33,54 @@ class FieldSpec:
     sensitive: bool = False  # never echoed back into the page (ID, card number)
 
 
+def _spec(name: str, **presentation: Any) -> FieldSpec:
+    """A declared field as the buyers' pages show it: its applicant label from the vocabulary."""
+    return FieldSpec(name, DECLARED[name].applicant_label, required=DECLARED[name].required, **presentation)
+
+
 FIELDS: dict[str, FieldSpec] = {
     f.name: f
     for f in (
-        FieldSpec(
-            "applicant_name",
-            FIELDS["applicant_name"].applicant_label,
-            autocomplete="name",
-            maxlength=30,
-            help=_("与身份证上的姓名一致"),
+        _spec("applicant_name", autocomplete="name", maxlength=30, help=_("与身份证上的姓名一致")),
+        _spec("id_number", maxlength=18, sensitive=True, help=_("18 位居民身份证号码，最后一位可能是 X")),
+        _spec(
+            "phone", kind="tel", inputmode="numeric", autocomplete="tel", maxlength=11, help=_("用于联系您")
         ),
-        FieldSpec(
-            "id_number",
-            FIELDS["id_number"].applicant_label,
-            maxlength=18,
-            sensitive=True,
-            help=_("18 位居民身份证号码，最后一位可能是 X"),
-        ),
-        FieldSpec(
-            "phone",
-            FIELDS["phone"].applicant_label,
-            kind="tel",
-            inputmode="numeric",
-            autocomplete="tel",
-            maxlength=11,
-            help=_("用于联系您"),
-        ),
-        FieldSpec("fuel_type", FIELDS["fuel_type"].applicant_label, kind="radio"),
-        FieldSpec(
-            "vin",
-            FIELDS["vin"].applicant_label,
-            maxlength=17,
-            help=_("17 位，见行驶证或发票上的“车辆识别代号/车架号码”"),
-        ),
-        FieldSpec(
-            "plate_number",
-            FIELDS["plate_number"].applicant_label,
-            maxlength=10,
-            help=_("例如 晋J12345；新能源车为 8 位，例如 晋JD12345"),
-        ),
-        FieldSpec("license_issue_date", FIELDS["license_issue_date"].applicant_label, kind="date"),
-        FieldSpec(
-            "invoice_number",
-            FIELDS["invoice_number"].applicant_label,
-            inputmode="numeric",
-            maxlength=20,
-            help=_("纸质发票 8 位，全电发票 20 位"),
-        ),
-        FieldSpec(
+        _spec("fuel_type", kind="radio"),
+        _spec("vin", maxlength=17, help=_("17 位，见行驶证或发票上的“车辆识别代号/车架号码”")),
+        _spec("plate_number", maxlength=10, help=_("例如 晋J12345；新能源车为 8 位，例如 晋JD12345")),
+        _spec("license_issue_date", kind="date"),
+        _spec("invoice_number", inputmode="numeric", maxlength=20, help=_("纸质发票 8 位，全电发票 20 位")),
+        _spec(
             "invoice_code",
-            FIELDS["invoice_code"].applicant_label,
-            required=False,
             inputmode="numeric",
             maxlength=12,
             help=_("纸质发票必填（10 或 12 位）；全电发票没有发票代码，请留空"),
         ),
-        FieldSpec("invoice_date", FIELDS["invoice_date"].applicant_label, kind="date"),
-        FieldSpec(
+        _spec("invoice_date", kind="date"),
+        _spec(
             "invoice_amount",
-            FIELDS["invoice_amount"].applicant_label,
             inputmode="decimal",
             maxlength=14,
             help=_("填写发票上“价税合计”的小写金额，例如 158000.00"),
         ),
-        FieldSpec(
-            "dealer_credit_code",
-            FIELDS["dealer_credit_code"].applicant_label,
-            maxlength=18,
-            help=_("见发票“销售方”一栏，18 位"),
-        ),
-        FieldSpec(
+        _spec("dealer_credit_code", maxlength=18, help=_("见发票“销售方”一栏，18 位")),
+        _spec(
             "pos_amount",
-            FIELDS["pos_amount"].applicant_label,
             inputmode="decimal",
             maxlength=14,
             help=_("购车时银行卡刷卡金额，须大于规定的最低金额"),
         ),
-        FieldSpec("pos_date", FIELDS["pos_date"].applicant_label, kind="date"),
-        FieldSpec(
-            "bank_name",
-            FIELDS["bank_name"].applicant_label,
-            maxlength=100,
-            help=_("例如 中国建设银行汾阳支行"),
-        ),
-        FieldSpec(
+        _spec("pos_date", kind="date"),
+        _spec("bank_name", maxlength=100, help=_("例如 中国建设银行汾阳支行")),
+        _spec(
             "bank_account",
-            FIELDS["bank_account"].applicant_label,
             inputmode="numeric",
             maxlength=23,
             sensitive=True,
             help=_("申请人本人名下的借记卡，16 至 19 位数字"),
         ),
-        FieldSpec(
-            "account_holder",
-            FIELDS["account_holder"].applicant_label,
-            maxlength=30,
-            help=_("须与申请人姓名一致"),
-        ),
+        _spec("account_holder", maxlength=30, help=_("须与申请人姓名一致")),
     )
 }
 DOCUMENT_HELP = {

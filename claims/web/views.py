@@ -31,15 +31,16 @@ from claims.crypto import mask_name
 from claims.errors import FieldError, ServiceError, ValidationFailed
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.models import ClaimStatus, DocumentKind
-from claims.intake.selectors import claim_for_applicant_view, program_public, programs_with_waitlist
+from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_submit
 from claims.intake.transitions import ALLOWED
 from claims.models import Claim
 from claims.money import money_display, parse_money
 from claims.payouts.services import claim_bank_account_change
+from claims.programs.selectors import program_public, programs_with_waitlist
 from claims.programs.services import subsidy_quote
 from claims.review.services import claim_correct
-from claims.vocabulary import BANK_FIELDS
+from claims.vocabulary import BANK_FIELDS, FuelType
 from claims.web import forms
 
 SESSION_KEY = "web_claims"
@@ -133,8 +134,7 @@ def _tiers_display(info: dict, highlight: int | None = None) -> list[dict[str, A
             {
                 "number": i + 1,
                 "band": band,
-                "fuel": yuan(tier["amounts"]["fuel"]),
-                "nev": yuan(tier["amounts"]["nev"]),
+                **{fuel: yuan(tier["amounts"][fuel]) for fuel in FuelType.values},
                 "applied": highlight == i + 1,
             }
         )
@@ -243,9 +243,9 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     program = get_object_or_404(programs_with_waitlist().prefetch_related("dealers"), code=code)
     info = _program_display(program_public(program))
-    fuel_type = request.GET.get("fuel_type", "nev")
-    if fuel_type not in ("fuel", "nev"):
-        fuel_type = "nev"
+    fuel_type = request.GET.get("fuel_type", FuelType.NEV)
+    if fuel_type not in FuelType.values:
+        fuel_type = FuelType.NEV
     amount = request.GET.get("invoice_amount", "")
     quote = _quote(program, amount, fuel_type)
     context = {
