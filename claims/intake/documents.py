@@ -35,7 +35,7 @@ from PIL import Image, ImageOps
 from claims.errors import FieldError
 from claims.vocabulary import DOCUMENT_KINDS
 from ocr import pdf
-from subsidy.isolation import IsolationError, Limits, run_isolated
+from subsidy.isolation import ChildStalled, IsolationError, Limits, run_isolated
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -61,6 +61,9 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PDF_MAGIC = b"%PDF-"
 
 _EXIF_ORIENTATION = 0x0112
+
+# Every image plugin loaded now, in the parent: decoding runs in forked children, which must not import.
+Image.init()
 
 _STORAGE_NAME_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|pdf)")
 
@@ -303,10 +306,14 @@ _IMAGE_FORMATS = {True: ("JPEG", "MPO"), False: ("PNG",)}
 
 
 def _image(data: bytes, kind: str, is_jpeg: bool) -> tuple[bytes, tuple[int, int]]:
+    limits = _image_limits(data, kind, _IMAGE_FORMATS[is_jpeg])
     try:
-        return run_isolated(
-            _reencode_image, data, kind, is_jpeg, limits=_image_limits(data, kind, _IMAGE_FORMATS[is_jpeg])
-        )
+        try:
+            return run_isolated(_reencode_image, data, kind, is_jpeg, limits=limits)
+        except ChildStalled:  # the machine, not the file: once more, then the request fails as unavailable
+            return run_isolated(_reencode_image, data, kind, is_jpeg, limits=limits)
+    except ChildStalled:
+        raise
     except IsolationError as exc:
         logger.info("document %s: image over the parsing limits: %s", kind, exc)
         raise _refuse(kind, _TOO_COMPLEX) from None
