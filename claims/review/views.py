@@ -38,4 +38,8 @@ class DocumentView(APIView):
         )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
+        # Shown inline in a same-origin frame: a sandboxed document runs no script and reaches nothing.
+        response["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+        )
         return response
