@@ -21,8 +21,9 @@ themselves, so that slack stays small.
 
 Whatever a child needs must be imported in the parent before the fork (a module another thread was importing at
 the fork would stay locked in the child): callers import their libraries at module level and initialise Pillow's
-plugins (`Image.init()`). A child that makes no progress (it used little CPU before its wall-clock limit) is
-reported as ChildStalled, not as a file over the limits: the machine was overloaded or the child blocked.
+plugins (`Image.init()`). A child still running at its wall-clock limit without having reached its CPU limit was
+held back by the machine (overloaded, or blocked), not by the file: that is ChildStalled, worth a retry, never a
+refusal of the file; the work a file may cost is bounded by the CPU and memory limits.
 
 Where ``os.fork`` does not exist, or ``DOCUMENT_ISOLATION`` is off, the function runs in the calling process
 under a process-wide lock (PDFium is not thread-safe).
@@ -69,8 +70,6 @@ _unreaped_lock = threading.Lock()
 _EXIT_OK = 0
 _EXIT_UNSENDABLE = 70
 _HEADER = 8  # bytes of big-endian payload length before the pickled payload
-# A child that used less CPU than this share of its wall-clock limit was stalled, not working on the file.
-STALL_CPU_SHARE = 0.1
 
 
 class IsolationError(Exception):
@@ -78,7 +77,7 @@ class IsolationError(Exception):
 
 
 class LimitExceeded(IsolationError):
-    """The child went over a limit: ``what`` is ``memory``, ``cpu`` or ``time``."""
+    """The child went over a limit: ``what`` is ``memory`` or ``cpu``."""
 
     def __init__(self, what: str, detail: str = ""):
         super().__init__(f"isolated call over its {what} limit{': ' + detail if detail else ''}")
@@ -90,7 +89,7 @@ class ChildCrashed(IsolationError):
 
 
 class ChildStalled(IsolationError):
-    """The child hit its wall-clock limit while hardly using the CPU: not the file's fault; worth a retry."""
+    """The child hit its wall-clock limit before its CPU limit: the machine's fault, not the file's; retry."""
 
 
 class _RemoteError(IsolationError):
@@ -315,9 +314,7 @@ def _parent(pid: int, read_fd: int, limits: Limits) -> Any:
     if timed_out:
         _kill(pid)
         _status, cpu = _reap_with_cpu(pid)
-        if cpu < limits.timeout * STALL_CPU_SHARE:
-            raise ChildStalled(f"no progress within {limits.timeout:g} s ({cpu:.2f} s of CPU)")
-        raise LimitExceeded("time", f"{limits.timeout:g} s")
+        raise ChildStalled(f"no answer within {limits.timeout:g} s ({cpu:.2f} s of CPU used)")
     if _complete(data):
         # The answer is all there: the child is only exiting; collect it now if done, else at a later call.
         if _reap(pid, block=False) is None:

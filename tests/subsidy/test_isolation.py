@@ -51,24 +51,11 @@ def test_cpu_limit_stops_a_busy_child():
     assert time.monotonic() - started < 10
 
 
-def _busy_then_sleep() -> None:
-    deadline = time.process_time() + 0.3
-    while time.process_time() < deadline:
-        pass
-    time.sleep(30)
-
-
-def test_wall_clock_limit_stops_a_slow_child():
+def test_wall_clock_limit_stops_a_child_held_back_and_says_so():
     started = time.monotonic()
-    with pytest.raises(LimitExceeded) as info:
-        run_isolated(_busy_then_sleep, limits=Limits(timeout=1))
-    assert info.value.what == "time"
-    assert time.monotonic() - started < 5
-
-
-def test_a_child_that_makes_no_progress_is_stalled_not_over_a_limit():
-    with pytest.raises(ChildStalled):
+    with pytest.raises(ChildStalled):  # not the file's fault: the caller retries or answers 503
         run_isolated(time.sleep, 30, limits=Limits(timeout=0.5))
+    assert time.monotonic() - started < 5
 
 
 def test_a_crashing_child_is_reported():
