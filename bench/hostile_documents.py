@@ -156,6 +156,7 @@ def _run_probe(name: str, path: str) -> dict:
 
     from claims.errors import FieldError
     from claims.intake.documents import document_inspect
+    from subsidy.isolation import reap_finished
 
     data = Path(path).read_bytes()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -168,6 +169,8 @@ def _run_probe(name: str, path: str) -> dict:
     except MemoryError:
         answer = "MemoryError"
     seconds = time.monotonic() - started
+    time.sleep(0.5)
+    reap_finished()  # a child is counted in RUSAGE_CHILDREN once reaped
     return {
         "answer": answer,
         "seconds": round(seconds, 2),

@@ -37,11 +37,11 @@ django.setup()
 
 from PIL import Image  # noqa: E402
 
-from docgen import HELD_OUT, LAYOUTS, generate  # noqa: E402
 from ocr.engines import TesseractEngine, TextLine, get_engine  # noqa: E402
 from ocr.readers import read_fields  # noqa: E402
 from ocr.readers.base import FieldReading  # noqa: E402
 from ocr.reading import prepare_for_engine, read_document, second_reading  # noqa: E402
+from tests.docgen import HELD_OUT, LAYOUTS, generate  # noqa: E402
 
 FIELDS = (
     "amount_figures",

@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from subsidy.isolation import IsolationError, Limits, in_process_lock, run_isolated
+from subsidy.isolation import ChildStalled, IsolationError, Limits, in_process_lock, run_isolated
 
 from .engines import TextLine
 
@@ -87,7 +87,14 @@ def is_pdf(data: bytes) -> bool:
 
 def _isolated(func, *args, limits: Limits | None = None):
     try:
-        return run_isolated(func, *args, limits=limits)
+        try:
+            return run_isolated(func, *args, limits=limits)
+        except (
+            ChildStalled
+        ):  # the machine, not the file: once more, then the caller sees an unavailable service
+            return run_isolated(func, *args, limits=limits)
+    except ChildStalled:
+        raise
     except IsolationError as exc:
         raise PdfTooComplex(f"PDF 超出处理限制：{exc}") from None
 

@@ -24,6 +24,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from subsidy.isolation import ChildStalled
+
 __all__ = [
     "RETRY_AFTER_SECONDS",
     "InfrastructureErrorMiddleware",
@@ -52,7 +54,7 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     while exc is not None and seen < 8:
         if isinstance(exc, OperationalError | InterfaceError | InternalError) or type(exc) is DatabaseError:
             return True
-        if isinstance(exc, _BROKER_ERRORS):
+        if isinstance(exc, (*_BROKER_ERRORS, ChildStalled)):  # a parsing child overloaded or blocked
             return True
         if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
             return True

@@ -15,6 +15,16 @@ holds is touched. Forking per call needs no pool to manage and works the same in
 children (which may not start ``multiprocessing`` children) and the development server; it costs a few
 milliseconds (``bench/hostile_documents.py`` prints the figure).
 
+The memory limit bounds the address space the child adds; pages the parent had mapped but freed (its malloc heap)
+can be reused by the child on top of it. Parents here are web and worker processes that never parse documents
+themselves, so that slack stays small.
+
+Whatever a child needs must be imported in the parent before the fork (a module another thread was importing at
+the fork would stay locked in the child): callers import their libraries at module level and initialise Pillow's
+plugins (`Image.init()`). A child still running at its wall-clock limit without having reached its CPU limit was
+held back by the machine (overloaded, or blocked), not by the file: that is ChildStalled, worth a retry, never a
+refusal of the file; the work a file may cost is bounded by the CPU and memory limits.
+
 Where ``os.fork`` does not exist, or ``DOCUMENT_ISOLATION`` is off, the function runs in the calling process
 under a process-wide lock (PDFium is not thread-safe).
 """
@@ -37,10 +47,12 @@ from django.conf import settings
 
 __all__ = [
     "ChildCrashed",
+    "ChildStalled",
     "IsolationError",
     "LimitExceeded",
     "Limits",
     "in_process_lock",
+    "reap_finished",
     "run_isolated",
 ]
 
@@ -50,6 +62,10 @@ T = TypeVar("T")
 
 # Serialises in-process use of the C libraries when isolation is off (PDFium is not thread-safe).
 in_process_lock = threading.RLock()
+
+# Children that answered and are still exiting: reaped later, so the caller does not wait for their teardown.
+_unreaped: set[int] = set()
+_unreaped_lock = threading.Lock()
 
 _EXIT_OK = 0
 _EXIT_UNSENDABLE = 70
@@ -61,7 +77,7 @@ class IsolationError(Exception):
 
 
 class LimitExceeded(IsolationError):
-    """The child went over a limit: ``what`` is ``memory``, ``cpu`` or ``time``."""
+    """The child went over a limit: ``what`` is ``memory`` or ``cpu``."""
 
     def __init__(self, what: str, detail: str = ""):
         super().__init__(f"isolated call over its {what} limit{': ' + detail if detail else ''}")
@@ -70,6 +86,10 @@ class LimitExceeded(IsolationError):
 
 class ChildCrashed(IsolationError):
     """The child died without answering (a crash in a C library, typically an allocation that failed)."""
+
+
+class ChildStalled(IsolationError):
+    """The child hit its wall-clock limit before its CPU limit: the machine's fault, not the file's; retry."""
 
 
 class _RemoteError(IsolationError):
@@ -118,6 +138,7 @@ def run_isolated(func: Callable[..., T], /, *args: Any, limits: Limits | None = 
     if not isolation_enabled():
         with in_process_lock:
             return func(*args, **kwargs)
+    reap_finished()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -227,16 +248,42 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _reap(pid: int) -> int | None:
-    """The child's wait status, or None when something else already reaped it."""
+def _reap(pid: int, block: bool = True) -> int | None:
+    """The child's wait status; None when something else already reaped it, or (not blocking) it still runs."""
+    status, _cpu = _reap_with_cpu(pid, block)
+    return status
+
+
+def _reap_with_cpu(pid: int, block: bool = True) -> tuple[int | None, float]:
+    """(wait status, CPU seconds the child used); (None, 0.0) when not reaped."""
     while True:
         try:
-            _pid, status = os.waitpid(pid, 0)
-            return status
+            done, status, usage = os.wait4(pid, 0 if block else os.WNOHANG)
+            if not done:
+                return None, 0.0
+            return status, usage.ru_utime + usage.ru_stime
         except InterruptedError:
             continue
         except ChildProcessError:
-            return None
+            return None, 0.0
+
+
+def reap_finished() -> None:
+    """Collect the exit status of children that already answered (they only had to exit)."""
+    with _unreaped_lock:
+        pids = list(_unreaped)
+    for pid in pids:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            with _unreaped_lock:
+                _unreaped.discard(pid)
+
+
+def _complete(data: bytes) -> bool:
+    return len(data) >= _HEADER and len(data) == _HEADER + int.from_bytes(data[:_HEADER], "big")
 
 
 def _parent(pid: int, read_fd: int, limits: Limits) -> Any:
@@ -257,26 +304,32 @@ def _parent(pid: int, read_fd: int, limits: Limits) -> Any:
             if not chunk:
                 break
             chunks.append(chunk)
-    finally:
+    except BaseException:  # e.g. a soft time limit raised while waiting: never leave the child behind
         os.close(read_fd)
-        if timed_out:
-            _kill(pid)
-        try:
-            status = _reap(pid)
-        except BaseException:  # e.g. a soft time limit raised while waiting: never leave the child behind
-            _kill(pid)
-            _reap(pid)
-            raise
-    if timed_out:
-        raise LimitExceeded("time", f"{limits.timeout:g} s")
+        _kill(pid)
+        _reap(pid)
+        raise
+    os.close(read_fd)
     data = b"".join(chunks)
+    if timed_out:
+        _kill(pid)
+        _status, cpu = _reap_with_cpu(pid)
+        raise ChildStalled(f"no answer within {limits.timeout:g} s ({cpu:.2f} s of CPU used)")
+    if _complete(data):
+        # The answer is all there: the child is only exiting; collect it now if done, else at a later call.
+        if _reap(pid, block=False) is None:
+            with _unreaped_lock:
+                _unreaped.add(pid)
+        status = None
+    else:
+        status = _reap(pid)
     if status is not None and os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig in (signal.SIGXCPU, signal.SIGKILL) and not data:
             raise LimitExceeded("cpu", f"{limits.cpu_seconds} s")
         if not data:
             raise ChildCrashed(f"child died of signal {signal.Signals(sig).name}")
-    if len(data) < _HEADER or len(data) != _HEADER + int.from_bytes(data[:_HEADER], "big"):
+    if not _complete(data):
         raise ChildCrashed("child ended without a complete answer")
     kind, value = pickle.loads(data[_HEADER:])  # noqa: S301 - our own child wrote it
     if kind == "ok":

@@ -10,8 +10,8 @@ from claims.models import Claim, ClaimCheck
 from claims.payouts.models import Payout
 from claims.review.services import claim_approve
 from conftest import token_client, wait_for
-from docgen import LAYOUTS, generate
-from docgen import ofd as make_ofd
+from tests.docgen import LAYOUTS, generate
+from tests.docgen import ofd as make_ofd
 from tests.factories import claim_payload, document_files, make_program, make_staff, open_claim
 
 

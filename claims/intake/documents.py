@@ -35,7 +35,7 @@ from PIL import Image, ImageOps
 from claims.errors import FieldError
 from claims.vocabulary import DOCUMENT_KINDS
 from ocr import ofd, pdf
-from subsidy.isolation import IsolationError, Limits, run_isolated
+from subsidy.isolation import ChildStalled, IsolationError, Limits, run_isolated
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -62,6 +62,9 @@ _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"  # OFD (GB/T 33190) files are zip packages
 
 _EXIF_ORIENTATION = 0x0112
+
+# Every image plugin loaded now, in the parent: decoding runs in forked children, which must not import.
+Image.init()
 
 _STORAGE_NAME_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.(jpg|png|pdf|ofd)")
 
@@ -304,10 +307,14 @@ _IMAGE_FORMATS = {True: ("JPEG", "MPO"), False: ("PNG",)}
 
 
 def _image(data: bytes, kind: str, is_jpeg: bool) -> tuple[bytes, tuple[int, int]]:
+    limits = _image_limits(data, kind, _IMAGE_FORMATS[is_jpeg])
     try:
-        return run_isolated(
-            _reencode_image, data, kind, is_jpeg, limits=_image_limits(data, kind, _IMAGE_FORMATS[is_jpeg])
-        )
+        try:
+            return run_isolated(_reencode_image, data, kind, is_jpeg, limits=limits)
+        except ChildStalled:  # the machine, not the file: once more, then the request fails as unavailable
+            return run_isolated(_reencode_image, data, kind, is_jpeg, limits=limits)
+    except ChildStalled:
+        raise
     except IsolationError as exc:
         logger.info("document %s: image over the parsing limits: %s", kind, exc)
         raise _refuse(kind, _TOO_COMPLEX) from None
@@ -330,6 +337,8 @@ def _inspect_ofd(data: bytes, kind: str) -> int:
         raise _refuse(
             kind, _("OFD 文件无效：%(reason)s。请上传税务系统下载的原始 OFD 文件。") % {"reason": exc}
         ) from None
+    except ChildStalled:  # the machine, not the file: the request fails as unavailable
+        raise
     except IsolationError as exc:
         logger.info("document %s: OFD over the parsing limits: %s", kind, exc)
         raise _refuse(kind, _TOO_COMPLEX) from None

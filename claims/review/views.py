@@ -45,4 +45,8 @@ class DocumentView(APIView):
         response["X-Content-Type-Options"] = "nosniff"
         # Every other page refuses to be framed; a document is shown in a frame of the review page.
         response["X-Frame-Options"] = "SAMEORIGIN"
+        # Shown inline in a same-origin frame: a sandboxed document runs no script and reaches nothing.
+        response["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+        )
         return response

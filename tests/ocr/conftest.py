@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from docgen import generate
 from ocr.engines import RapidOcrEngine
+from tests.docgen import generate
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from docgen import generate
 from ocr.engines import resolve_engines
 from ocr.reading import read_document
+from tests.docgen import generate
 
 
 @pytest.fixture(scope="module")

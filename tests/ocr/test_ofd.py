@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
-from docgen import invoices
-from docgen import ofd as make_ofd
 from ocr import ofd
 from ocr.reading import read_document
+from tests.docgen import invoices
+from tests.docgen import ofd as make_ofd
 
 CONTENT_TYPE = "application/ofd"
 

@@ -6,9 +6,9 @@ import random
 
 from django.core.management import call_command
 
-from docgen import generate, invoices
-from docgen import ofd as make_ofd
 from ocr.readers.invoice import FIELDS
+from tests.docgen import generate, invoices
+from tests.docgen import ofd as make_ofd
 
 
 def _run(*args) -> list[dict]:

@@ -5,8 +5,8 @@ The held-out layout is deliberately absent: it is measured only by ``bench/ocr_a
 
 import pytest
 
-from docgen import HELD_OUT, LAYOUTS
 from ocr.reading import read_document
+from tests.docgen import HELD_OUT, LAYOUTS
 
 CRITICAL = ("invoice_number", "invoice_date", "buyer_name", "buyer_id_number", "vin", "amount_figures")
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from subsidy.isolation import ChildCrashed, LimitExceeded, Limits, run_isolated
+from subsidy.isolation import ChildCrashed, ChildStalled, LimitExceeded, Limits, reap_finished, run_isolated
 
 
 def _pid_and_args(*args, **kwargs):
@@ -28,12 +28,11 @@ def test_exception_is_raised_in_the_parent():
 
 
 def _allocate(mb: int) -> int:
-    blocks = [bytearray(1024 * 1024) for _ in range(mb)]
-    return len(blocks)
+    return len(bytearray(mb * 1024 * 1024))  # one block: a new mapping, whatever the inherited heap holds
 
 
 def test_memory_over_the_limit_is_refused_and_the_parent_is_unaffected():
-    assert run_isolated(_allocate, 20, limits=Limits(memory_mb=64)) == 20
+    assert run_isolated(_allocate, 20, limits=Limits(memory_mb=64)) == 20 * 1024 * 1024
     with pytest.raises(LimitExceeded) as info:
         run_isolated(_allocate, 400, limits=Limits(memory_mb=64))
     assert info.value.what == "memory"
@@ -52,11 +51,10 @@ def test_cpu_limit_stops_a_busy_child():
     assert time.monotonic() - started < 10
 
 
-def test_wall_clock_limit_stops_a_sleeping_child():
+def test_wall_clock_limit_stops_a_child_held_back_and_says_so():
     started = time.monotonic()
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(ChildStalled):  # not the file's fault: the caller retries or answers 503
         run_isolated(time.sleep, 30, limits=Limits(timeout=0.5))
-    assert info.value.what == "time"
     assert time.monotonic() - started < 5
 
 
@@ -78,5 +76,7 @@ def test_the_child_cannot_write_files(tmp_path):
 def test_no_child_is_left_behind():
     for _ in range(5):
         run_isolated(len, b"abc")
+    time.sleep(0.5)
+    reap_finished()  # children that answered are collected at the next call, or here
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)

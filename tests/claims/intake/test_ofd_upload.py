@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims.errors import FieldError
 from claims.intake.documents import document_inspect, document_store
-from docgen import invoices
-from docgen import ofd as make_ofd
 from ocr.reading import read_document
+from tests.docgen import invoices
+from tests.docgen import ofd as make_ofd
 
 
 @pytest.fixture(scope="module")

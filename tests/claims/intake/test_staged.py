@@ -12,8 +12,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from claims.intake.documents import document_path
 from claims.intake.uploads import staged_uploads_purge
 from claims.models import Claim, ClaimDocument, LedgerEntry, StagedUpload
-from docgen import invoices
-from docgen import ofd as make_ofd
+from tests.docgen import invoices
+from tests.docgen import ofd as make_ofd
 from tests.factories import claim_payload, document_files, image_bytes, make_program
 
 KINDS = ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip")

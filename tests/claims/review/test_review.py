@@ -408,6 +408,7 @@ def test_document_view_serves_the_file_and_audits(program, auditor):
     r = token_client(auditor).get(f"/api/v1/staff/documents/{document.pk}/")
     assert r.status_code == 200
     assert r["Content-Type"] == "image/png" and r["Cache-Control"] == "private, no-store"
+    assert r["Content-Security-Policy"].startswith("sandbox")  # a stored PDF shown inline runs nothing
     assert b"".join(r.streaming_content).startswith(b"\x89PNG")
     audit = AuditLog.objects.get(action="document_view")
     assert audit.claim == claim and audit.actor == auditor and audit.detail == {"kind": "invoice"}

@@ -1,7 +1,7 @@
 """Synthetic claim documents with their ground truth, for the tests and the benchmarks (not installed).
 
-The invoice layouts (``docgen.invoices``) are drawn from descriptions of the real forms, not from the readers;
-``docgen.ofd`` builds OFD files of fully digital invoices and ``docgen.photo`` turns a page into a phone photo.
+The invoice layouts (``tests.docgen.invoices``) are drawn from descriptions of the real forms, not from the readers;
+``tests.docgen.ofd`` builds OFD files of fully digital invoices and ``tests.docgen.photo`` turns a page into a phone photo.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def generate(
 ) -> SyntheticDocument:
     """A synthetic document of ``kind`` with its truth; the same arguments give the same image.
 
-    Invoices: ``layout`` is one of ``docgen.invoices.LAYOUTS`` (default: chosen by the seed); ``digital=True``
+    Invoices: ``layout`` is one of ``tests.docgen.invoices.LAYOUTS`` (default: chosen by the seed); ``digital=True``
     means the fully digital layout.
     """
     if condition not in CONDITIONS:
