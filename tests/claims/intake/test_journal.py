@@ -27,7 +27,7 @@ def test_database_lost_after_storing_removes_the_files_without_asking_it(
     client, program, settings, monkeypatch
 ):
     monkeypatch.setattr(intake, "program_lock", _down)  # the database dies once the files are stored
-    monkeypatch.setattr(intake, "_referenced", _down)  # and cannot be asked which files are in use
+    monkeypatch.setattr(cleanup, "referenced", _down)  # and cannot be asked which files are in use
     r = client.post("/api/v1/claims/", {**claim_payload(program.code), **document_files()})
     assert r.status_code == 503 and r.json()["code"] == "service_unavailable" and r["Retry-After"]
     assert stored(settings) == set()  # no document, no journal entry
