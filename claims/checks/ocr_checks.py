@@ -181,57 +181,70 @@ def _vin_check(code: str, claim, doc: _Doc) -> dict[str, str]:
     return _check(code, FAIL, f"{name}车架号 {value} 与申报车架号 {declared} 不一致")
 
 
-def _buyer_check(claim, invoice: _Doc) -> dict[str, str]:
-    code = "buyer_matches_invoice"
-    reason = invoice.unavailable()
+@dataclass(frozen=True)
+class _PersonWords:
+    """How one document names the applicant's name and ID number, for a check's Chinese detail."""
+
+    name_field: str
+    id_field: str
+    name_label: str  # 购买方名称, 身份证姓名 …
+    name_unsure_label: str  # when the name could not be used
+    id_label: str  # as read: 购买方身份证号, 身份证号码
+    id_declared_label: str  # the declared number it is compared with
+    id_unsure_label: str  # when the number could not be used
+    on_document: str  # 发票上的, 身份证上的
+    passed: str  # the pass detail, with {name} and {id}
+
+
+_INVOICE_BUYER = _PersonWords(
+    "buyer_name",
+    "buyer_id_number",
+    "购买方名称",
+    "购买方名称",
+    "购买方身份证号",
+    "申请人身份证号",
+    "购买方身份证号",
+    "发票上的",
+    "发票购买方“{name}”及身份证号 {id} 与申请人一致",
+)
+_ID_CARD_HOLDER = _PersonWords(
+    "name",
+    "id_number",
+    "身份证姓名",
+    "姓名",
+    "身份证号码",
+    "申报身份证号",
+    "公民身份号码",
+    "身份证上的",
+    "身份证姓名“{name}”及号码 {id} 与申请人一致",
+)
+
+
+def _person_check(code: str, claim, doc: _Doc, words: _PersonWords) -> dict[str, str]:
+    """The name and ID number read from `doc` against the applicant's declared ones."""
+    reason = doc.unavailable()
     if reason:
         return _check(code, UNKNOWN, reason)
-    name, name_ok = invoice.field("buyer_name")
-    id_number, id_ok = invoice.field("buyer_id_number")
+    name, name_ok = doc.field(words.name_field)
+    id_number, id_ok = doc.field(words.id_field)
     declared_name = (claim.applicant_name or "").strip()
     declared_id = str(claim.id_number or "").strip().upper()
     problems, unsure = [], []
     if name_ok and not values_agree("applicant_name", declared_name, name):
-        problems.append(f"购买方名称“{name}”与申请人“{declared_name}”不一致")
+        problems.append(f"{words.name_label}“{name}”与申请人“{declared_name}”不一致")
     elif not name_ok:
-        unsure.append("购买方名称" + (f"（识别为“{name}”，置信度不足）" if name else "（未识别）"))
+        unsure.append(words.name_unsure_label + (f"（识别为“{name}”，置信度不足）" if name else "（未识别）"))
     if id_ok and not values_agree("id_number", declared_id, id_number):
         problems.append(
-            f"购买方身份证号 {_mask_id(id_number)} 与申请人身份证号 {_mask_id(declared_id)} 不一致"
+            f"{words.id_label} {_mask_id(id_number)} 与{words.id_declared_label} {_mask_id(declared_id)} 不一致"
         )
     elif not id_ok:
-        unsure.append("购买方身份证号" + ("（识别置信度不足）" if id_number else "（未识别）"))
+        unsure.append(words.id_unsure_label + ("（识别置信度不足）" if id_number else "（未识别）"))
     if problems:
         return _check(code, FAIL, "；".join(problems))
     if unsure:
-        return _check(code, UNKNOWN, "发票上的" + "、".join(unsure) + "，需人工核对")
-    return _check(code, PASS, f"发票购买方“{name}”及身份证号 {_mask_id(id_number)} 与申请人一致")
-
-
-def _id_card_check(claim, card: _Doc) -> dict[str, str]:
-    """The name and number read from the ID card's front against the applicant's declared ones."""
-    code = "buyer_matches_id_card"
-    reason = card.unavailable()
-    if reason:
-        return _check(code, UNKNOWN, reason)
-    name, name_ok = card.field("name")
-    id_number, id_ok = card.field("id_number")
-    declared_name = (claim.applicant_name or "").strip()
-    declared_id = str(claim.id_number or "").strip().upper()
-    problems, unsure = [], []
-    if name_ok and not values_agree("applicant_name", declared_name, name):
-        problems.append(f"身份证姓名“{name}”与申请人“{declared_name}”不一致")
-    elif not name_ok:
-        unsure.append("姓名" + (f"（识别为“{name}”，置信度不足）" if name else "（未识别）"))
-    if id_ok and not values_agree("id_number", declared_id, id_number):
-        problems.append(f"身份证号码 {_mask_id(id_number)} 与申报身份证号 {_mask_id(declared_id)} 不一致")
-    elif not id_ok:
-        unsure.append("公民身份号码" + ("（识别置信度不足）" if id_number else "（未识别）"))
-    if problems:
-        return _check(code, FAIL, "；".join(problems))
-    if unsure:
-        return _check(code, UNKNOWN, "身份证上的" + "、".join(unsure) + "，需人工核对")
-    return _check(code, PASS, f"身份证姓名“{name}”及号码 {_mask_id(id_number)} 与申请人一致")
+        return _check(code, UNKNOWN, words.on_document + "、".join(unsure) + "，需人工核对")
+    return _check(code, PASS, words.passed.format(name=name, id=_mask_id(id_number)))
 
 
 def _license_owner_check(claim, license_doc: _Doc) -> dict[str, str]:
@@ -257,7 +270,7 @@ def ocr_checks(claim) -> list[dict[str, str]]:
     results = _amount_checks(claim, invoice)
     results.append(_vin_check("vin_matches_invoice", claim, invoice))
     results.append(_vin_check("vin_matches_license", claim, docs["vehicle_license"]))
-    results.append(_buyer_check(claim, invoice))
-    results.append(_id_card_check(claim, docs["id_card_front"]))
+    results.append(_person_check("buyer_matches_invoice", claim, invoice, _INVOICE_BUYER))
+    results.append(_person_check("buyer_matches_id_card", claim, docs["id_card_front"], _ID_CARD_HOLDER))
     results.append(_license_owner_check(claim, docs["vehicle_license"]))
     return results
