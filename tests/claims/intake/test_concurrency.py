@@ -16,6 +16,14 @@ from tests.factories import claim_payload, document_files, make_program
 THREADS = 40  # concurrent connections (PostgreSQL's default limit is 100)
 
 
+@pytest.fixture(autouse=True)
+def _parse_in_process(settings):
+    # These tests are about the budget and the queue under concurrency, not about document parsing: forking a
+    # child per document for 200 submissions on two cores only turns them into a test of SQLite's busy timeout.
+    # The parsing limits have tests of their own (tests/subsidy, tests/faults).
+    settings.DOCUMENT_ISOLATION = False
+
+
 def _post_all(payloads: list[dict], threads: int = THREADS) -> list:
     """Post every payload from `threads` clients that all start at the same moment."""
     barrier = threading.Barrier(threads)
