@@ -130,7 +130,16 @@ def claim_refresh_checks(claim_id: int, *, related: bool = True) -> list[ClaimCh
         unique_fields=["claim", "code"],
         update_fields=["result", "detail", "updated_at"],
     )
-    if related:
+    if related and others:
+        # Only the claims that do not show the shared signal yet: a card, phone or image shared by many claims
+        # would otherwise recompute every one of them on each new claim.
+        failing = {r["code"] for r in signals if r["result"] == CheckResult.FAIL}
+        shown: dict[int, set[str]] = {}
+        for other_id, code in ClaimCheck.objects.filter(
+            claim_id__in=others, code__in=failing, result=CheckResult.FAIL
+        ).values_list("claim_id", "code"):
+            shown.setdefault(other_id, set()).add(code)
         for other in sorted(others):
-            claim_refresh_checks(other, related=False)
+            if not failing or not failing <= shown.get(other, set()):
+                claim_refresh_checks(other, related=False)
     return stored

@@ -11,17 +11,19 @@ from django.test import Client
 
 from claims.models import Claim
 from claims.programs.selectors import claim_queue_position
+from subsidy.celery import app as celery_app
 from tests.factories import claim_payload, document_files, make_program
 
 THREADS = 40  # concurrent connections (PostgreSQL's default limit is 100)
 
 
 @pytest.fixture(autouse=True)
-def _parse_in_process(settings):
-    # These tests are about the budget and the queue under concurrency, not about document parsing: forking a
-    # child per document for 200 submissions on two cores only turns them into a test of SQLite's busy timeout.
-    # The parsing limits have tests of their own (tests/subsidy, tests/faults).
+def _request_path_only(settings, monkeypatch):
+    # These tests are about the budget and the queue under concurrency: what the request itself does. Run inline,
+    # the worker's part (checks, OCR) and a child process per document would make 200 submissions on two cores a
+    # test of SQLite's busy timeout instead. The worker and the parsing limits have tests of their own.
     settings.DOCUMENT_ISOLATION = False
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
 
 
 def _post_all(payloads: list[dict], threads: int = THREADS) -> list:
