@@ -38,6 +38,12 @@ AUDIT_EVENTS = {
     "payout_batch_cancelled": _("作废发放批次"),
     "payout_file_exported": _("导出银行文件"),
     "payout_results_imported": _("导入银行回盘"),
+    "keys_rotated": _("更换加密密钥"),
+    "dealer_sales_imported": _("导入经销商销售记录"),
+    "ledger_published": _("发布公示"),
+    "appeal_dismissed": _("申诉不成立"),
+    "appeal_upheld": _("申诉成立，恢复审核"),
+    "claim_appealed": _("申请人提出申诉"),
 }
 
 DETAIL_LABELS = {
