@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -535,15 +535,22 @@ def claim_expire_returned(claim_id: int, today: dt.date | None = None) -> bool:
     return True
 
 
-def returned_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
-    """Expire up to `limit` overdue returned claims, each in its own transaction. The number expired."""
+def _expire_each(
+    claim_ids: list[int], expire: Callable[[int, dt.date | None], bool], today: dt.date | None
+) -> int:
+    """Expire each claim in its own transaction; the number expired."""
     done = 0
-    for claim_id in returned_overdue_ids(today, limit):
+    for claim_id in claim_ids:
         try:
-            done += claim_expire_returned(claim_id, today)
+            done += expire(claim_id, today)
         except Exception:  # one bad row must not stop the others; it is retried on the next run
-            log.exception("could not expire returned claim id %s", claim_id)
+            log.exception("could not expire claim id %s", claim_id)
     return done
+
+
+def returned_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
+    """Expire up to `limit` overdue returned claims. The number expired."""
+    return _expire_each(returned_overdue_ids(today, limit), claim_expire_returned, today)
 
 
 # --- Expiry of failed payouts without new bank details -------------------------------------------------------
@@ -608,13 +615,8 @@ def claim_expire_payout_failed(claim_id: int, today: dt.date | None = None) -> b
 
 
 def payout_failed_expire_overdue(today: dt.date | None = None, limit: int = 500) -> int:
-    done = 0
-    for claim_id in payout_failed_overdue_ids(today, limit):
-        try:
-            done += claim_expire_payout_failed(claim_id, today)
-        except Exception:  # retried on the next run
-            log.exception("could not expire payout-failed claim id %s", claim_id)
-    return done
+    """Expire up to `limit` payout-failed claims past their bank-details deadline. The number expired."""
+    return _expire_each(payout_failed_overdue_ids(today, limit), claim_expire_payout_failed, today)
 
 
 # --- Counter intake ------------------------------------------------------------------------------------------
