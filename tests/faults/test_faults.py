@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.faults]
 PROGRAM = "fault-car"
 READ_WITHIN = 120.0  # seconds after the service is back
 REVIEWER = ("fault-reviewer", "fault-pass-word-123")
+FINANCE = (("fault-finance-1", "fault-pass-word-456"), ("fault-finance-2", "fault-pass-word-789"))
 
 
 def _enabled() -> str | None:
@@ -54,6 +55,8 @@ def stack(tmp_path_factory):
         program.write_text(json.dumps(program_document(PROGRAM, budget="5000000.00")))
         s.manage("load_program", str(program))
         s.manage("create_staff", REVIEWER[0], "--role", "reviewer", "--password", REVIEWER[1])
+        for username, password in FINANCE:
+            s.manage("create_staff", username, "--role", "finance", "--password", password)
         yield s
     except Exception:
         for name in ("web", "worker", "beat", "redis"):
@@ -200,9 +203,9 @@ def test_worker_and_its_parent_killed_mid_ocr(stack):
     stack.start_worker()
 
 
-def _token(stack: Stack) -> str:
+def _token(stack: Stack, account: tuple[str, str] = REVIEWER) -> str:
     r = requests.post(
-        stack.url("/api/v1/auth/token/"), json={"username": REVIEWER[0], "password": REVIEWER[1]}, timeout=30
+        stack.url("/api/v1/auth/token/"), json={"username": account[0], "password": account[1]}, timeout=30
     )
     assert r.status_code == 200, r.text
     return r.json()["token"]
@@ -269,6 +272,15 @@ def test_worker_killed_while_the_bank_answers(stack):
                 timeout=30,
             )
             assert r.status_code == 200, r.text
+        # Nothing is sent before two finance users have made and approved a batch.
+        time.sleep(2 * float(stack.env["PAYOUT_SWEEP_SECONDS"]))
+        assert not bank.booked_count, bank.booked_count
+        maker, checker = ({"Authorization": f"Token {_token(stack, account)}"} for account in FINANCE)
+        r = requests.post(stack.url("/api/v1/staff/payout-batches/"), json={}, headers=maker, timeout=30)
+        assert r.status_code == 201, r.text
+        batch = r.json()["id"]
+        r = requests.post(stack.url(f"/api/v1/staff/payout-batches/{batch}/approve/"), headers=checker, timeout=30)
+        assert r.status_code == 200, r.text
         _wait(lambda: sum(bank.booked_count.values()) >= 1, 60, "the bank booked a payment", 0.05)
         stack.kill("worker")  # the bank's answer is never read
         stack.start_worker()
@@ -282,8 +294,8 @@ def test_worker_killed_while_the_bank_answers(stack):
             )
 
         _wait(lambda: set(statuses().values()) == {"paid"}, 90, "every claim paid", 1)
-        # Every payment the bank booked was booked once (the earlier batch-file payouts, still pending, are sent
-        # through the gateway now that it is configured: that is the sweep's job too).
+        # Every payment the bank booked was booked once (the batch holds the earlier scenario's pending payouts
+        # too: they are sent through the gateway as well).
         assert set(bank.booked_count.values()) == {1}, bank.booked_count
         ids = stack.sql(
             f"SELECT p.id FROM {stack.t('payout')} p JOIN {stack.t('claim')} c ON p.claim_id = c.id"
