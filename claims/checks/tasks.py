@@ -126,7 +126,10 @@ def ocr_read_document(self, document_id: int) -> str:
             reading, _created = DocumentReading.objects.select_for_update().get_or_create(
                 document=document, defaults={"kind": document.kind, "file_sha256": file_hash}
             )
-            if reading.status == ReadingStatus.DONE and reading.file_sha256 == file_hash:
+            # Only a pending reading is work: a redelivered or duplicated message (a killed worker, a sweep
+            # racing the first message) finds the reading finished and does nothing. Reading again on purpose
+            # goes through `enqueue_claim_ocr`, which marks the reading pending first.
+            if reading.status in FINISHED and reading.file_sha256 == file_hash:
                 done_already = True
             else:
                 done_already = False

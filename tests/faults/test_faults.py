@@ -279,7 +279,9 @@ def test_worker_killed_while_the_bank_answers(stack):
         r = requests.post(stack.url("/api/v1/staff/payout-batches/"), json={}, headers=maker, timeout=30)
         assert r.status_code == 201, r.text
         batch = r.json()["id"]
-        r = requests.post(stack.url(f"/api/v1/staff/payout-batches/{batch}/approve/"), headers=checker, timeout=30)
+        r = requests.post(
+            stack.url(f"/api/v1/staff/payout-batches/{batch}/approve/"), headers=checker, timeout=30
+        )
         assert r.status_code == 200, r.text
         _wait(lambda: sum(bank.booked_count.values()) >= 1, 60, "the bank booked a payment", 0.05)
         stack.kill("worker")  # the bank's answer is never read

@@ -70,6 +70,15 @@ def test_without_engine_everything_is_unknown(settings, eager, synthetic) -> Non
     summary = claim_ocr_summary(claim)
     assert summary["invoice"]["status"] == "engine_missing"
 
+    # A duplicated or redelivered message finds the reading finished: it is not read again (a backlog of
+    # duplicates would otherwise keep flipping finished readings back to pending). Re-queuing on purpose does.
+    document = claim.documents.get(kind="invoice", is_current=True)
+    reading = DocumentReading.objects.get(document=document)
+    assert ocr_read_document.apply(args=[document.pk]).get() == "already_done"
+    assert DocumentReading.objects.get(pk=reading.pk).attempts == reading.attempts
+    enqueue_claim_ocr(claim.pk)
+    assert DocumentReading.objects.get(pk=reading.pk).attempts == reading.attempts + 1
+
 
 @pytest.mark.django_db
 def test_pending_reading_gives_null_summary_and_unknown_checks(settings, synthetic) -> None:
