@@ -7,7 +7,7 @@ set -u
 packages=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng
           fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai
           postgresql redis-server)  # the fault tests start their own PostgreSQL cluster and Redis
-[ "${WITH_BROWSER:-0}" = 1 ] && packages+=(chromium chromium-driver)
+[ "${WITH_BROWSER:-0}" = 1 ] && packages+=(chromium chromium-driver chromium-l10n)  # l10n: the browser's own words in Chinese
 if ! command -v dpkg-query >/dev/null 2>&1; then
   command -v tesseract >/dev/null 2>&1 || echo "NOTE: install Tesseract 5 with the chi_sim and eng languages for the second OCR engine"
   exit 0

@@ -41,6 +41,17 @@ class FinanceRoleAdmin(RoleAdmin):
         return has_role(request.user, *FINANCE_VIEW)
 
 
+class BatchProgramFilter(admin.RelatedFieldListFilter):
+    """By program; a batch of every program is "全部项目" (not the admin's "-")."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = _("全部项目")
+
+    def field_choices(self, field, request, model_admin):
+        return [(p.pk, p.code) for p in Program.objects.order_by("code")]
+
+
 class BatchCreateForm(forms.Form):
     program = forms.ModelChoiceField(
         label=_("补贴项目"),
@@ -67,7 +78,7 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
         "files",
     )
     list_display_links = ("batch_number",)
-    list_filter = ("status", "program")
+    list_filter = ("status", ("program", BatchProgramFilter))
     list_select_related = ("program", "created_by", "approved_by")
     ordering = ("-id",)
     actions = ["approve_batches", "cancel_batches"]

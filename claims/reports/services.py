@@ -27,7 +27,7 @@ from claims.audit.services import audit_log
 from claims.errors import Forbidden, NotFound, ServiceError
 from claims.intake.models import RESERVED_STATUSES, ClaimStatus, FuelType
 from claims.models import Claim, LedgerEntry, Program
-from claims.money import ZERO, money_str
+from claims.money import ZERO, money_display
 from claims.tabular import atomic_target, write_csv, write_xlsx
 
 REPORT_KINDS = ("summary", "daily", "vehicles")
@@ -303,7 +303,7 @@ def report_export(program_code: str, kind: str, fmt: str, user, *, request=None)
 def budget_chart(program: Program, *, width: int = 640, height: int = 220) -> dict[str, Any]:
     """Reserved, paid and available at the end of each day, as SVG polylines (no JavaScript, no CDN)."""
     days = report_daily(program, until=timezone.localdate())
-    pad_left, pad_right, pad_top, pad_bottom = 70, 10, 10, 24
+    pad_left, pad_right, pad_top, pad_bottom = 96, 10, 10, 24  # room for "¥10,000,000.00"
     plot_w, plot_h = width - pad_left - pad_right, height - pad_top - pad_bottom
     chart: dict[str, Any] = {
         "program": program,
@@ -318,10 +318,14 @@ def budget_chart(program: Program, *, width: int = 640, height: int = 220) -> di
     top = max(max(d.budget for d in days), Decimal("1"))
     n = len(days)
 
-    def xy(i: int, value: Decimal) -> str:
-        x = pad_left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+    def xy(x: float, value: Decimal) -> str:
         y = pad_top + plot_h - float(value / top) * plot_h
         return f"{x:.1f},{y:.1f}"
+
+    def points(values: list[Decimal]) -> str:
+        if n == 1:  # one day so far: a level line across the plot, not an invisible single point
+            return f"{xy(pad_left, values[0])} {xy(pad_left + plot_w, values[0])}"
+        return " ".join(xy(pad_left + plot_w * i / (n - 1), v) for i, v in enumerate(values))
 
     for name, color, getter in (
         (_("已预留"), "#d97706", lambda d: d.reserved),
@@ -332,12 +336,12 @@ def budget_chart(program: Program, *, width: int = 640, height: int = 220) -> di
             {
                 "name": name,
                 "color": color,
-                "points": " ".join(xy(i, getter(d)) for i, d in enumerate(days)),
-                "last": money_str(getter(days[-1])),
+                "points": points([getter(d) for d in days]),
+                "last": money_display(getter(days[-1])),
             }
         )
-    chart["y_max"] = money_str(top)
-    chart["y_mid"] = money_str(top / 2)
+    chart["y_max"] = money_display(top)
+    chart["y_mid"] = money_display(top / 2)
     chart["y_mid_pos"] = pad_top + plot_h / 2
     chart["first_date"] = days[0].date.isoformat()
     chart["last_date"] = days[-1].date.isoformat()

@@ -352,6 +352,7 @@ class ClaimAdmin(RoleAdmin):
                     reason=post.get("reason", ""),
                     note=post.get("note", ""),
                     require_opened=True,
+                    require_reason_code=True,
                     request=request,
                 )
                 done = _("已驳回")
@@ -365,6 +366,7 @@ class ClaimAdmin(RoleAdmin):
                     documents=post.getlist("documents"),
                     note=post.get("note", ""),
                     require_items=True,
+                    require_reason_code=True,
                     request=request,
                 )
                 done = _("已退回补正")
@@ -380,7 +382,7 @@ class ClaimAdmin(RoleAdmin):
             else:
                 raise ServiceError("invalid_action", _("未知的操作"))
         except ServiceError as exc:
-            self.message_user(request, f"{exc.message}（{exc.code}）", messages.ERROR)
+            self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
         self.message_user(request, f"{claim.claim_number}：{done}", messages.SUCCESS)
         next_claim = next_claim_to_review(claim)

@@ -62,10 +62,21 @@ def reason_choices(kind: str) -> list[dict[str, str]]:
     return [{"code": code, "text": str(text)} for code, text in reasons.items()]
 
 
-def _reason_text(reasons: Mapping[str, Any], reason_code: str, free_text: str) -> tuple[str, str]:
-    """(code, the text shown to the applicant). `free_text` alone is fine; a known code may replace it."""
+def _reason_text(
+    reasons: Mapping[str, Any], reason_code: str, free_text: str, *, required: str = ""
+) -> tuple[str, str]:
+    """(code, the text shown to the applicant). `free_text` alone is fine; a known code may replace it.
+
+    `required` (the review pages): a code must be chosen, and this is the message when none is.
+    """
     reason_code = (reason_code or "").strip()
     free_text = (free_text or "").strip()
+    if required and not reason_code:
+        raise ServiceError(
+            "reason_code_required",
+            required,
+            fields={"reason_code": [FieldError("reason_code_required", required, "reason_code")]},
+        )
     if not reason_code and free_text in reasons:  # `{"reason": "document_unclear"}`
         reason_code, free_text = free_text, ""
     if reason_code and reason_code not in reasons:
@@ -79,7 +90,7 @@ def _reason_text(reasons: Mapping[str, Any], reason_code: str, free_text: str) -
     if reason_code == "other" and not free_text:
         raise ServiceError(
             "reason_required",
-            _("请选择标准原因或填写具体原因"),
+            _("选择“其他原因”时须填写说明（申请人可见）") if required else _("请选择标准原因或填写具体原因"),
             fields={"reason": [FieldError("reason_required", _("请填写原因"), "reason")]},
         )
     if reason_code == "other":
@@ -207,11 +218,14 @@ def claim_reject(
     reason_code: str = "",
     note: str = "",
     require_opened: bool = False,
+    require_reason_code: bool = False,
     request=None,
 ) -> Claim:
-    """-> rejected: the money is released and the waitlist moves up."""
+    """-> rejected: the money is released and the waitlist moves up. The review pages (`require_reason_code`)
+    must choose a reason; "other" needs the explanation."""
     _require_reviewer(actor)
-    code, text = _reason_text(REJECT_REASONS, reason_code, reason)
+    required = _("请选择不予通过原因") if require_reason_code else ""
+    code, text = _reason_text(REJECT_REASONS, reason_code, reason, required=required)
     program_id = _claim_program_id(claim_number)
     with transaction.atomic():
         program = program_lock(program_id)
@@ -255,15 +269,18 @@ def claim_return(
     documents: Sequence[str] | None = None,
     note: str = "",
     require_items: bool = False,
+    require_reason_code: bool = False,
     request=None,
 ) -> Claim:
     """under_review -> returned for correction by `today + program.correction_days`; the money stays reserved.
 
     `fields` / `documents` name what the applicant may change. The review pages (`require_items`) must name at
-    least one; an API call naming none opens every correctable field and document, as the public API always has.
+    least one, and choose a reason (`require_reason_code`); an API call naming none opens every correctable field
+    and document, as the public API always has.
     """
     _require_reviewer(actor)
-    code, text = _reason_text(RETURN_REASONS, reason_code, reason)
+    required = _("请选择退回原因") if require_reason_code else ""
+    code, text = _reason_text(RETURN_REASONS, reason_code, reason, required=required)
     field_names = _names(fields, RETURNABLE_FIELDS, "fields")
     document_names = _names(documents, RETURNABLE_DOCUMENTS, "documents")
     if require_items and not field_names and not document_names:

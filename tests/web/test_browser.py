@@ -3,77 +3,12 @@ files, confirmation, lookup. Screenshots go to test-artifacts/ at the repository
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from tests.factories import claim_payload, image_bytes, make_program
+from tests.web.chromium import ARTIFACTS, CHROMIUM_MISSING, shot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="headless Chromium is not installed (/usr/bin/chromium)"
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    webdriver = pytest.importorskip(
-        "selenium.webdriver", reason="selenium is not installed (pip install selenium)"
-    )
-    from selenium.webdriver.chrome.service import Service
-
-    if not Path(CHROMEDRIVER).exists():
-        pytest.skip("chromedriver is not installed (/usr/bin/chromedriver, Debian package chromium-driver)")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=360,800",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=zh-CN",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    # Headless Chromium keeps windows at least 500px wide; emulate the phone's 360px viewport exactly.
-    phone_viewport(driver)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def phone_viewport(driver, height: int = 800) -> None:
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 360, "height": height, "deviceScaleFactor": 1, "mobile": True},
-    )
-
-
-def shot(driver, name: str) -> None:
-    """A full-page screenshot at phone width (the viewport grows to the page's height for the picture)."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    phone_viewport(driver, max(800, min(int(height), 8000)))
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-    phone_viewport(driver)
+pytestmark = [pytest.mark.browser, CHROMIUM_MISSING]
 
 
 def test_apply_from_a_phone_and_look_the_claim_up(browser, live_server, transactional_db, tmp_path):

@@ -201,10 +201,10 @@ def test_review_page_decisions_go_through_the_services_and_move_to_the_next(prog
     events = ClaimEvent.objects.count()
     r = client.post(
         reverse("admin:claims_claim_change", args=[first.pk]),
-        {"action": "reject", "reason": "x"},
+        {"action": "reject", "reason_code": "invoice_invalid"},
         follow=True,
     )
-    assert "invalid_transition" in r.content.decode()
+    assert "不能执行此操作" in r.content.decode() and "invalid_transition" not in r.content.decode()
     assert ClaimEvent.objects.count() == events
 
 
@@ -289,3 +289,33 @@ def test_review_page_highlights_ocr_mismatches(claim, reviewer, monkeypatch):
     masked = _client(auditor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content.decode()
     assert claim.id_number not in masked  # OCR readings of the ID number are masked too
     assert f'<div class="match">{claim.id_number_masked}</div>' in masked  # compared before masking
+
+
+def test_review_page_decisions_need_a_chosen_reason(program, reviewer):
+    """From the review page a rejection or return names a reason (free text alone is the API's shorthand);
+    "other" needs the explanation; the refusals are Chinese, show no codes and write nothing."""
+    claim = submit_claim(program)
+    client = _client(reviewer)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    page = client.get(url).content.decode()
+    assert (
+        'data-confirm="确定不予通过？' in page and "onclick" not in page
+    )  # asked only once the form is valid
+    events = ClaimEvent.objects.count()
+    for post, message in (
+        ({"action": "reject", "reason": "看着不对"}, "请选择不予通过原因"),
+        ({"action": "reject", "reason_code": "other"}, "选择“其他原因”时须填写说明"),
+        ({"action": "return", "reason": "看不清", "documents": ["invoice"]}, "请选择退回原因"),
+        (
+            {"action": "return", "reason_code": "other", "documents": ["invoice"]},
+            "选择“其他原因”时须填写说明",
+        ),
+    ):
+        page = client.post(url, post, follow=True).content.decode()
+        assert message in page, post
+        assert "reason_code_required" not in page and "reason_required" not in page
+    claim.refresh_from_db()
+    assert claim.status == "under_review" and ClaimEvent.objects.count() == events
+    client.post(url, {"action": "reject", "reason_code": "other", "reason": "发票抬头为单位"})
+    claim.refresh_from_db()
+    assert claim.status == "rejected" and claim.reject_reason == "发票抬头为单位"
