@@ -231,6 +231,8 @@ STORAGES = {
 # Claim documents live here, outside any public URL; staff see them only through an authorised view.
 DOCUMENTS_DIR = DATA_DIR / "documents"
 EXPORTS_DIR = DATA_DIR / "exports"
+# Exported bank payout files are deleted this many days after they were written (the batch's record stays).
+BANK_FILE_RETENTION_DAYS = int(os.environ.get("BANK_FILE_RETENTION_DAYS", "90"))
 MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -409,6 +411,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Staged uploads unused for 24 hours are deleted with their files.
     "intake-purge-uploads": {"task": "claims.intake.purge_uploads", "schedule": crontab(minute=35)},
+    # Exported bank files (every full account number of a batch) past BANK_FILE_RETENTION_DAYS are deleted.
+    "payouts-purge-bank-files": {
+        "task": "claims.payouts.purge_bank_files",
+        "schedule": crontab(hour=2, minute=20),
+    },
 }
 
 # --- SMS notifications --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ AUDIT_EVENTS = {
     "payout_batch_completed": _("发放批次全部回盘"),
     "payout_batch_cancelled": _("作废发放批次"),
     "payout_file_exported": _("导出银行文件"),
+    "bank_file_expired": _("银行文件按保存期限删除"),
     "payout_results_imported": _("导入银行回盘"),
     "keys_rotated": _("更换加密密钥"),
     "dealer_sales_imported": _("导入经销商销售记录"),

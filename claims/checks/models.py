@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from claims.crypto import EncryptedTextField
+
+# The fields read from a document that are about a person: sealed with the claim's field encryption. The other
+# fields (amounts, dates, invoice code and number, plate, VIN, issuer, validity) stay readable JSON: they describe
+# the purchase or the vehicle, are stored unencrypted on the claim too (the VIN and plate are its uniqueness and
+# search keys) and identify nobody without the sealed fields.
+PERSONAL_OCR_FIELDS = frozenset(
+    {
+        "name",
+        "id_number",
+        "buyer_name",
+        "buyer_id_number",
+        "owner",
+        "address",
+        "phone",
+        "bank_account",
+        "card_number",
+    }
+)
+
+
+def split_personal(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(open, personal) parts of a reading's fields."""
+    personal = {k: v for k, v in fields.items() if k in PERSONAL_OCR_FIELDS}
+    return {k: v for k, v in fields.items() if k not in PERSONAL_OCR_FIELDS}, personal
 
 
 class ReadingStatus(models.TextChoices):
@@ -33,7 +62,9 @@ class DocumentReading(models.Model):
     )
     engines = models.JSONField(_("使用的引擎"), default=list, blank=True)
     engines_missing = models.JSONField(_("缺少的引擎"), default=list, blank=True)
-    fields = models.JSONField(_("识别字段"), default=dict, blank=True)
+    # Read and written only through `fields` below, which joins the two halves.
+    open_fields = models.JSONField(_("识别字段"), default=dict, blank=True)
+    sealed_fields = EncryptedTextField(_("识别的个人信息（加密）"), blank=True, default="")
     error = models.TextField(_("错误"), blank=True)
     seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
@@ -49,6 +80,23 @@ class DocumentReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.document_id}: {self.status}"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """Every field read, `{name: {value, confidence, confident}}`: the open ones and the decrypted personal ones.
+
+        The one accessor of the fields read: the checks, the review pages and the API all go through it.
+        """
+        fields = dict(self.open_fields or {})
+        if self.sealed_fields:
+            fields.update(json.loads(self.sealed_fields))
+        return fields
+
+    @fields.setter
+    def fields(self, value: dict[str, Any] | None) -> None:
+        open_part, personal = split_personal(dict(value or {}))
+        self.open_fields = open_part
+        self.sealed_fields = json.dumps(personal, ensure_ascii=False, sort_keys=True) if personal else ""
 
     @property
     def is_finished(self) -> bool:

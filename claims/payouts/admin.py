@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from claims.accounts.admin import RoleAdmin
@@ -21,6 +21,7 @@ from claims.models import Payout, PayoutBatch, PayoutResultImport, Program
 from claims.money import money_display
 from claims.payouts.bank_files import (
     MAX_RESULTS_BYTES,
+    batch_expired_formats,
     batch_file,
     results_import,
     results_preview,
@@ -108,11 +109,18 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
     def files(self, obj):
         if obj.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
             return "—"
-        return format_html(
-            '<a href="{}">CSV</a> · <a href="{}">XLSX</a>',
-            reverse("admin:claims_payoutbatch_file", args=[obj.pk, "csv"]),
-            reverse("admin:claims_payoutbatch_file", args=[obj.pk, "xlsx"]),
-        )
+        expired = batch_expired_formats(obj.pk)
+        links = [
+            format_html("{} {}", fmt.upper(), _("已按保存期限删除"))
+            if fmt in expired
+            else format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:claims_payoutbatch_file", args=[obj.pk, fmt]),
+                fmt.upper(),
+            )
+            for fmt in ("csv", "xlsx")
+        ]
+        return format_html_join(" · ", "{}", ((link,) for link in links))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -8,6 +8,7 @@ download serves exactly those bytes after checking them against the stored check
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterable, Iterator
@@ -18,13 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.audit.services import audit_log
 from claims.errors import Conflict, NotFound, ServiceError
 from claims.intake.models import ClaimStatus
 from claims.ledger import tasks as ledger_tasks
-from claims.models import Claim, Payout, PayoutBatch, PayoutResultImport
+from claims.models import AuditLog, Claim, Payout, PayoutBatch, PayoutResultImport
 from claims.money import ZERO, money_str, parse_amount
 from claims.payouts.layouts import DEFAULT_LAYOUT, ROW_FIELDS, BankLayout, bank_layout
 from claims.payouts.models import PayoutBankFile, PayoutStatus
@@ -147,6 +149,12 @@ def batch_file(batch_id: int, fmt: str, user, *, layout: str | None = None, requ
                 "batch_paid_by_gateway", _("已启用银行接口发放：本批次由接口逐笔发放，不导出银行文件")
             )
         stored = PayoutBankFile.objects.filter(batch=batch, fmt=fmt, layout=chosen.code).first()
+        if stored is not None and bank_files_expired([stored.pk]):
+            raise ServiceError(
+                "bank_file_expired",
+                _("银行文件已按保存期限删除，批次的笔数、金额和校验值仍可查看"),
+                status=410,
+            )
         if stored is not None:
             path = _exports_dir() / stored.stored_name
             if not path.exists() or file_sha256(path) != stored.sha256:
@@ -198,6 +206,81 @@ def batch_file(batch_id: int, fmt: str, user, *, layout: str | None = None, requ
         if chosen.encoding.startswith("utf")
         else FORMATS[fmt].replace("utf-8", chosen.encoding),
     )
+
+
+# --- Retention ---------------------------------------------------------------------------------------------------
+
+BANK_FILE_EXPIRED = "bank_file_expired"
+
+
+def bank_files_expired(file_ids: Iterable[int]) -> set[int]:
+    """Which of these bank files were deleted at the end of their retention period (their audit rows say so)."""
+    ids = [str(i) for i in file_ids]
+    if not ids:
+        return set()
+    return {
+        int(i)
+        for i in AuditLog.objects.filter(
+            action=BANK_FILE_EXPIRED, object_type="PayoutBankFile", object_id__in=ids
+        ).values_list("object_id", flat=True)
+    }
+
+
+def batch_expired_formats(batch_id: int) -> set[str]:
+    """The formats of the batch's default-layout bank files deleted at the end of their retention period."""
+    files = dict(
+        PayoutBankFile.objects.filter(batch_id=batch_id, layout=DEFAULT_LAYOUT).values_list("pk", "fmt")
+    )
+    return {files[pk] for pk in bank_files_expired(files)}
+
+
+@dataclass
+class PurgeSummary:
+    deleted: int = 0
+    already_missing: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"deleted": self.deleted, "already_missing": self.already_missing}
+
+
+def bank_files_purge_expired(*, now: dt.datetime | None = None, days: int | None = None) -> PurgeSummary:
+    """Delete the exported bank files older than `BANK_FILE_RETENTION_DAYS`, one audit row per file.
+
+    The file holds every full account number of its batch; the batch, its `PayoutBankFile` row (checksum) and
+    the totals stay. A file already recorded as deleted is skipped, so running it again changes nothing; one
+    already gone from the disk is recorded as well (with `missing`), so the admin says what happened to it.
+    """
+    days = settings.BANK_FILE_RETENTION_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    summary = PurgeSummary()
+    due = list(PayoutBankFile.objects.filter(created_at__lt=cutoff).order_by("id"))
+    done = bank_files_expired(f.pk for f in due)
+    for stored in due:
+        if stored.pk in done:
+            continue
+        with transaction.atomic():
+            # The batch row is the lock a download takes too: no file is served while it is being deleted.
+            PayoutBatch.objects.select_for_update().filter(pk=stored.batch_id).first()
+            path = _exports_dir() / stored.stored_name
+            missing = not path.exists()
+            audit_log(
+                BANK_FILE_EXPIRED,
+                actor_label="bank_file_retention",
+                obj=stored,
+                batch=stored.batch_id,
+                format=stored.fmt,
+                layout=stored.layout,
+                sha256=stored.sha256,
+                created_at=stored.created_at.isoformat(),
+                retention_days=days,
+                missing=missing,
+            )
+            path.unlink(missing_ok=True)
+        if missing:
+            summary.already_missing += 1
+        else:
+            summary.deleted += 1
+    return summary
 
 
 # --- Results import ----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from claims.payouts import services
+from claims.payouts import bank_files, services
 from claims.payouts.gateway import GatewayError
 
 log = logging.getLogger(__name__)
@@ -50,3 +50,9 @@ def payout_send_task(self, payout_id: int) -> str:
 def payouts_sweep_task() -> dict:
     result = services.payouts_sweep()
     return {"created": result.created, "sent": result.sent, "rechecked": result.rechecked}
+
+
+@shared_task(name="claims.payouts.purge_bank_files", ignore_result=True)
+def bank_files_purge_task() -> dict:
+    """The exported bank files past `BANK_FILE_RETENTION_DAYS` are deleted (idempotent)."""
+    return bank_files.bank_files_purge_expired().as_dict()
