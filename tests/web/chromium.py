@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,20 @@ def shot(driver, name: str, *, desktop: bool = False, full_page: bool = True) ->
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
     if full_page:
         set_viewport(driver)
+
+
+def click_when_free(driver, element_id: str, timeout: float = 10.0) -> None:
+    """Click a button once nothing covers it: a step's transition (scroll, focus move) can briefly lie over it,
+    and a click that lands on the covering element is retried instead of failing the walk."""
+    exceptions = pytest.importorskip("selenium.common.exceptions")
+    deadline = time.monotonic() + timeout
+    while True:
+        element = driver.find_element("id", element_id)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+            return
+        except (exceptions.ElementClickInterceptedException, exceptions.StaleElementReferenceException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -13,7 +13,7 @@ import pytest
 from claims.models import Claim, PayoutBatch
 from tests.claims.payouts.payout_helpers import approved_claims, results_csv
 from tests.factories import claim_payload, image_bytes, make_program, make_staff
-from tests.web.chromium import CHROMIUM_MISSING, shot
+from tests.web.chromium import CHROMIUM_MISSING, click_when_free, shot
 
 pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
 
@@ -210,13 +210,13 @@ def test_reviewer_rejects_only_with_a_reason_and_the_buyer_sees_it(
         data,
     )
     for _step in range(4):
-        phone.find_element(By.ID, "next-btn").click()
+        click_when_free(phone, "next-btn")
     phone_wait.until(ec.visibility_of_element_located((By.ID, "f-invoice")))
     for kind in ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"):
         path = tmp_path / f"{kind}.png"
         path.write_bytes(image_bytes(f"{kind} review", size=(480, 320)))
         phone.find_element(By.ID, f"f-{kind}").send_keys(str(path))
-    phone.find_element(By.ID, "next-btn").click()
+    click_when_free(phone, "next-btn")
     phone_wait.until(ec.visibility_of_element_located((By.ID, "review-summary")))
     review = phone.find_element(By.ID, "review-summary").text
     assert data["id_number"] not in review and data["bank_account"] not in review

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import claim_payload, image_bytes, make_program
-from tests.web.chromium import ARTIFACTS, CHROMIUM_MISSING, shot
+from tests.web.chromium import ARTIFACTS, CHROMIUM_MISSING, click_when_free, shot
 
 pytestmark = [pytest.mark.browser, CHROMIUM_MISSING]
 
@@ -50,7 +50,7 @@ def test_apply_from_a_phone_and_look_the_claim_up(browser, live_server, transact
         d.execute_script("arguments[0].value = arguments[1]", d.find_element(By.ID, f"f-{name}"), data[name])
 
     def next_step() -> None:
-        d.find_element(By.ID, "next-btn").click()
+        click_when_free(d, "next-btn")
 
     for name in ("applicant_name", "id_number", "phone"):
         type_into(name)
@@ -231,13 +231,13 @@ def test_before_the_opening_staged_documents_countdown_and_one_tap(
     d.find_element(By.ID, "f-applicant_name").send_keys(data["applicant_name"])
     d.find_element(By.ID, "f-id_number").send_keys("110101199001011234")
     d.find_element(By.ID, "f-phone").send_keys(data["phone"])
-    d.find_element(By.ID, "next-btn").click()
+    click_when_free(d, "next-btn")
     wait.until(ec.visibility_of_element_located((By.ID, "f-id_number-error")))
     assert d.find_element(By.ID, "f-applicant_name").is_displayed()
     shot(d, "13-step-check")
     d.find_element(By.ID, "f-id_number").clear()
     d.find_element(By.ID, "f-id_number").send_keys(data["id_number"])
-    d.find_element(By.ID, "next-btn").click()
+    click_when_free(d, "next-btn")
     wait.until(ec.visibility_of_element_located((By.ID, "f-vin")))
     d.execute_script(
         """
@@ -251,7 +251,7 @@ def test_before_the_opening_staged_documents_countdown_and_one_tap(
         data,
     )
     for _step in range(3):
-        d.find_element(By.ID, "next-btn").click()
+        click_when_free(d, "next-btn")
     wait.until(ec.visibility_of_element_located((By.ID, "f-invoice")))
     assert d.find_element(By.ID, "f-invoice").get_attribute("capture") is None
     for kind in ("invoice", "id_card_front", "id_card_back", "vehicle_license", "pos_slip"):
@@ -261,7 +261,7 @@ def test_before_the_opening_staged_documents_countdown_and_one_tap(
     wait.until(lambda drv: StagedUpload.objects.count() == 5)
     wait.until(ec.text_to_be_present_in_element((By.ID, "f-pos_slip-status"), "已上传"))
     shot(d, "14-staged-documents")
-    d.find_element(By.ID, "next-btn").click()
+    click_when_free(d, "next-btn")
     wait.until(ec.visibility_of_element_located((By.ID, "review-summary")))
     wait.until(ec.text_to_be_present_in_element((By.ID, "ready-box"), "预检通过"))
     review = d.find_element(By.ID, "review-summary").text
