@@ -98,7 +98,10 @@ def database_drop(url: str) -> None:
 
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SUBSIDY_DATA_DIR", tempfile.mkdtemp(prefix="staff-bench-"))
+    # Stable per database: the development PII keys live there, and a kept database needs the same keys.
+    data_dir = Path(tempfile.gettempdir()) / f"staff-bench-{url.rsplit('/', 1)[-1]}"
+    data_dir.mkdir(exist_ok=True)
+    os.environ.setdefault("SUBSIDY_DATA_DIR", str(data_dir))
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
     import django

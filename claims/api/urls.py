@@ -47,6 +47,7 @@ urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="auth-token"),
     path("staff/reasons/", review_api.ReasonListView.as_view(), name="staff-reasons"),
     path("staff/claims/", review_api.StaffClaimListView.as_view(), name="staff-claim-list"),
+    path("staff/claims/search/", review_api.StaffClaimSearchView.as_view(), name="staff-claim-search"),
     path(
         "staff/claims/<str:claim_number>/",
         review_api.StaffClaimDetailView.as_view(),

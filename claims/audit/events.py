@@ -45,9 +45,11 @@ AUDIT_EVENTS = {
     "appeal_dismissed": _("申诉不成立"),
     "appeal_upheld": _("申诉成立，恢复审核"),
     "claim_appealed": _("申请人提出申诉"),
+    "claim_full_number_search": _("按完整证件号、手机号或银行卡号查找申请"),
 }
 
 DETAIL_LABELS = {
+    "number": _("号码（已遮蔽）"),
     "amount": _("金额"),
     "attempt": _("第几次发放"),
     "bank_account": _("银行卡号"),

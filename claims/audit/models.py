@@ -31,3 +31,9 @@ class AuditLog(AppendOnlyModel):
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
         ordering = ["-id"]
+        # The admin's exact searches (the claim and the action have their own indexes).
+        indexes = [
+            models.Index(fields=["actor_label"], name="audit_actor_label"),
+            models.Index(fields=["object_id"], name="audit_object_id"),
+            models.Index(fields=["ip_address"], name="audit_ip_address"),
+        ]

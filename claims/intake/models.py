@@ -109,6 +109,8 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["program", "status", "seq"], name="claim_program_status_seq"),
             models.Index(fields=["status", "submitted_at"], name="claim_status_submitted"),
+            # The staff search looks a VIN up exactly (the unique constraint covers active claims only).
+            models.Index(fields=["vin"], name="claim_vin"),
         ]
 
     def __str__(self) -> str:

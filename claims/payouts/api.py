@@ -16,9 +16,8 @@ from claims.accounts.roles import AUDITOR, FINANCE, HasRole
 from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.errors import ServiceError
 from claims.intake.selectors import claim_for_applicant_view
-from claims.models import PayoutBatch
 from claims.payouts.bank_files import batch_file, results_import
-from claims.payouts.selectors import batch_summary
+from claims.payouts.selectors import batch_summary, batches_for_list
 from claims.payouts.services import (
     batch_approve,
     batch_cancel,
@@ -57,7 +56,7 @@ class PayoutBatchListView(APIView):
 
     @extend_schema(summary="Payout batches, newest first")
     def get(self, request):
-        batches = PayoutBatch.objects.select_related("program", "created_by", "approved_by")[:200]
+        batches = batches_for_list()[:200]
         return Response([batch_summary(b) for b in batches])
 
     @extend_schema(

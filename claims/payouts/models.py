@@ -163,7 +163,10 @@ class Payout(models.Model):
                 condition=~Q(status="paid") | ~Q(bank_reference=""), name="payout_paid_has_reference"
             ),
         ]
-        indexes = [models.Index(fields=["status", "batch"], name="payout_status_batch")]
+        indexes = [
+            models.Index(fields=["status", "batch"], name="payout_status_batch"),
+            models.Index(fields=["bank_reference"], name="payout_bank_reference"),
+        ]
 
     def __str__(self) -> str:
         return f"payout {self.pk} ({self.claim_id}/{self.attempt})"

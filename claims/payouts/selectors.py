@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from claims.intake.models import ClaimStatus
 from claims.models import Payout, PayoutBankFile, PayoutBatch
@@ -13,10 +13,25 @@ from claims.payouts.layouts import DEFAULT_LAYOUT
 from claims.payouts.models import PayoutStatus
 
 
-def batch_summary(batch: PayoutBatch) -> dict[str, Any]:
-    files = dict(
-        PayoutBankFile.objects.filter(batch=batch, layout=DEFAULT_LAYOUT).values_list("fmt", "sha256")
+def batches_for_list() -> QuerySet[PayoutBatch]:
+    """Batches with what `batch_summary` reads (users, program, default-layout files) in a fixed few queries."""
+    return PayoutBatch.objects.select_related("program", "created_by", "approved_by").prefetch_related(
+        Prefetch(
+            "bank_files",
+            queryset=PayoutBankFile.objects.filter(layout=DEFAULT_LAYOUT).only("batch_id", "fmt", "sha256"),
+            to_attr="default_files",
+        )
     )
+
+
+def batch_summary(batch: PayoutBatch) -> dict[str, Any]:
+    prefetched = getattr(batch, "default_files", None)
+    if prefetched is not None:
+        files = {f.fmt: f.sha256 for f in prefetched}
+    else:
+        files = dict(
+            PayoutBankFile.objects.filter(batch=batch, layout=DEFAULT_LAYOUT).values_list("fmt", "sha256")
+        )
     return {
         "id": batch.pk,
         "count": batch.count,

@@ -139,16 +139,24 @@ class Day:
         return self.budget - self.reserved - self.paid
 
 
-def report_daily(program: Program, *, until: dt.date | None = None) -> list[Day]:
-    """One row per day from the first ledger entry to `until` (default: the last activity), gaps filled."""
+def report_daily(program: Program, *, until: dt.date | None = None, activity: bool = True) -> list[Day]:
+    """One row per day from the first ledger entry to `until` (default: the last activity), gaps filled.
+
+    `activity=False` (the budget chart) reads only the end-of-day figures, not the claims and payments per day.
+    """
     tz = timezone.get_current_timezone()
-    submitted = {
-        r["d"]: (r["n"], r["s"] or ZERO)
-        for r in Claim.objects.filter(program=program)
-        .annotate(d=TruncDate("submitted_at", tzinfo=tz))
-        .values("d")
-        .annotate(n=Count("id"), s=Sum("subsidy_amount"))
-    }
+    submitted = (
+        {
+            r["d"]: (r["n"], r["s"] or ZERO)
+            for r in Claim.objects.filter(program=program)
+            .annotate(d=TruncDate("submitted_at", tzinfo=tz))
+            .values("d")
+            .annotate(n=Count("id"), s=Sum("subsidy_amount"))
+            .order_by()
+        }
+        if activity
+        else {}
+    )
     # Aggregated in SQL (one row per day, never every ledger row): the last entry of each day gives the state
     # at its end, and the payments of each day are counted and summed.
     ledger = LedgerEntry.objects.filter(program=program).annotate(d=TruncDate("created_at", tzinfo=tz))
@@ -158,13 +166,17 @@ def report_daily(program: Program, *, until: dt.date | None = None) -> list[Day]
         "created_at", "reserved_after", "paid_after", "budget_after"
     ):
         end_of_day[_local_date(created_at)] = (reserved, paid, budget)
-    payments = {
-        r["d"]: [r["n"], r["s"] or ZERO]
-        for r in ledger.filter(kind=LedgerEntry.Kind.PAY)
-        .values("d")
-        .annotate(n=Count("id"), s=Sum("amount"))
-        .order_by()
-    }
+    payments = (
+        {
+            r["d"]: [r["n"], r["s"] or ZERO]
+            for r in ledger.filter(kind=LedgerEntry.Kind.PAY)
+            .values("d")
+            .annotate(n=Count("id"), s=Sum("amount"))
+            .order_by()
+        }
+        if activity
+        else {}
+    )
     dates = set(end_of_day) | set(submitted)
     if not dates:
         return []
@@ -302,7 +314,7 @@ def report_export(program_code: str, kind: str, fmt: str, user, *, request=None)
 
 def budget_chart(program: Program, *, width: int = 640, height: int = 220) -> dict[str, Any]:
     """Reserved, paid and available at the end of each day, as SVG polylines (no JavaScript, no CDN)."""
-    days = report_daily(program, until=timezone.localdate())
+    days = report_daily(program, until=timezone.localdate(), activity=False)
     pad_left, pad_right, pad_top, pad_bottom = 96, 10, 10, 24  # room for "¥10,000,000.00"
     plot_w, plot_h = width - pad_left - pad_right, height - pad_top - pad_bottom
     chart: dict[str, Any] = {

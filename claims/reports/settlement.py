@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,17 @@ from claims.programs.budget import budget_recompute
 from claims.tabular import atomic_target, write_xlsx
 from claims.vocabulary import FuelType
 
+DETAIL_FIELDS = (
+    "claim_number",
+    "status",
+    "fuel_type",
+    "tier_position",
+    "dealer_name",
+    "dealer_credit_code",
+    "subsidy_amount",
+    "paid_at",
+    "bank_reference",
+)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -39,13 +51,14 @@ class Group:
     reserved: Decimal = ZERO
     paid: Decimal = ZERO
 
-    def add(self, claim: Claim) -> None:
-        self.claims += 1
-        self.subsidy += claim.subsidy_amount
-        if claim.status in RESERVED_STATUSES:
-            self.reserved += claim.subsidy_amount
-        elif claim.status == ClaimStatus.PAID:
-            self.paid += claim.subsidy_amount
+    def add(self, status: str, claims: int, amount: Decimal) -> None:
+        """Add `claims` claims in `status` whose subsidies sum to `amount`."""
+        self.claims += claims
+        self.subsidy += amount
+        if status in RESERVED_STATUSES:
+            self.reserved += amount
+        elif status == ClaimStatus.PAID:
+            self.paid += amount
 
 
 @dataclass
@@ -59,6 +72,7 @@ class Settlement:
     total: Group
     budget_ok: bool
     problems: list[str] = field(default_factory=list)
+    more: int = 0  # claims left out of `claims` (the page shows the first rows; the XLSX all of them)
 
     @property
     def available(self) -> Decimal:
@@ -77,17 +91,22 @@ def _tier_label(program: Program, position: int) -> str:
     return _("第 %(n)s 档：%(band)s") % {"n": position + 1, "band": band}
 
 
-def settlement_build(program: Program) -> Settlement:
-    """Read every claim of the program once and total it three ways; reconcile with the budget recomputation."""
+def settlement_build(program: Program, *, detail_rows: int | None = None) -> Settlement:
+    """Read every claim of the program once and total it three ways; reconcile with the budget recomputation.
+
+    `detail_rows` keeps only the first rows of the claim list (the page); the totals always cover every claim.
+    """
     program.refresh_from_db()
+    tier_labels = {t.position: _tier_label(program, t.position) for t in program.tiers.all()}
     fuel_labels = dict(FuelType.choices)
     rows: list[dict[str, Any]] = []
     status_groups: dict[str, Group] = {}
     tier_groups: dict[tuple[int, str], Group] = {}
     dealer_groups: dict[str, Group] = {}
     total = Group(key=(), label=_("合计"))
-    claims = Claim.objects.filter(program=program).order_by("seq")
-    for claim in claims.iterator(chunk_size=1000):
+    claims = Claim.objects.filter(program=program).order_by("seq").only(*DETAIL_FIELDS)
+    detail = claims if detail_rows is None else claims[:detail_rows]
+    for claim in detail.iterator(chunk_size=2000):
         reserved = claim.subsidy_amount if claim.status in RESERVED_STATUSES else ZERO
         paid = claim.subsidy_amount if claim.status == ClaimStatus.PAID else ZERO
         rows.append(
@@ -105,26 +124,31 @@ def settlement_build(program: Program) -> Settlement:
                 "bank_reference": claim.bank_reference or "",
             }
         )
-        status_groups.setdefault(
-            claim.status, Group(key=(claim.status,), label=str(ClaimStatus(claim.status).label))
-        ).add(claim)
-        key = (claim.tier_position, claim.fuel_type)
-        tier_groups.setdefault(
-            key,
-            Group(
-                key=key,
-                label=f"{_tier_label(program, claim.tier_position)} · "
-                f"{fuel_labels.get(claim.fuel_type, claim.fuel_type)}",
-            ),
-        ).add(claim)
-        dealer_groups.setdefault(
-            claim.dealer_credit_code,
-            Group(
-                key=(claim.dealer_credit_code,),
-                label=f"{claim.dealer_name or '—'}（{claim.dealer_credit_code}）",
-            ),
-        ).add(claim)
-        total.add(claim)
+    # The totals are summed in SQL: one row per (status, tier, fuel type, dealer), never one per claim.
+    grouped = (
+        Claim.objects.filter(program=program)
+        .values("status", "tier_position", "fuel_type", "dealer_credit_code", "dealer_name")
+        .annotate(n=Count("id"), s=Sum("subsidy_amount"))
+        .order_by("dealer_credit_code", "-dealer_name")
+    )
+    for r in grouped:
+        status, n, amount = r["status"], r["n"], r["s"] or ZERO
+        status_groups.setdefault(status, Group(key=(status,), label=str(ClaimStatus(status).label))).add(
+            status, n, amount
+        )
+        key = (r["tier_position"], r["fuel_type"])
+        group = tier_groups.get(key)
+        if group is None:
+            tier = tier_labels.get(r["tier_position"]) or _tier_label(program, r["tier_position"])
+            label = f"{tier} · {fuel_labels.get(r['fuel_type'], r['fuel_type'])}"
+            group = tier_groups[key] = Group(key=key, label=label)
+        group.add(status, n, amount)
+        code = r["dealer_credit_code"]
+        group = dealer_groups.get(code)
+        if group is None:
+            group = dealer_groups[code] = Group(key=(code,), label=f"{r['dealer_name'] or '—'}（{code}）")
+        group.add(status, n, amount)
+        total.add(status, n, amount)
     report = budget_recompute(program)
     problems = list(report.problems)
     if total.reserved != program.reserved:
@@ -141,6 +165,7 @@ def settlement_build(program: Program) -> Settlement:
         program=program,
         generated_at=timezone.localtime(),
         claims=rows,
+        more=total.claims - len(rows),
         by_status=[status_groups[s] for s in ClaimStatus.values if s in status_groups],
         by_tier_fuel=[tier_groups[k] for k in sorted(tier_groups)],
         by_dealer=[dealer_groups[k] for k in sorted(dealer_groups)],
@@ -150,14 +175,19 @@ def settlement_build(program: Program) -> Settlement:
     )
 
 
-def settlement_for(program_code: str, user, *, request=None) -> Settlement:
+PAGE_ROWS = 500
+
+
+def settlement_for(
+    program_code: str, user, *, request=None, detail_rows: int | None = PAGE_ROWS
+) -> Settlement:
     """The settlement for finance and auditors; viewing it is audited."""
     if not has_role(user, FINANCE, AUDITOR):
         raise Forbidden("permission_denied", _("只有财务和审计人员可以查看结算报表"))
     program = Program.objects.prefetch_related("tiers").filter(code=program_code).first()
     if program is None:
         raise NotFound("program_not_found", _("补贴项目不存在"))
-    return settlement_build(program)
+    return settlement_build(program, detail_rows=detail_rows)
 
 
 CLAIM_HEADER = (
@@ -219,7 +249,7 @@ def _summary_rows(s: Settlement) -> Iterator[list[Any]]:
 
 def settlement_export_xlsx(program_code: str, user, *, request=None) -> tuple[Path, str]:
     """Write the settlement workbook (summary, claims, per tier and fuel type, per dealer, per status)."""
-    s = settlement_for(program_code, user, request=request)
+    s = settlement_for(program_code, user, request=request, detail_rows=None)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     filename = f"{s.program.code}-settlement-{stamp}.xlsx"
     path = Path(settings.EXPORTS_DIR) / "reports" / filename

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from claims.dealers.services import dealer_credit_code
 from claims.errors import NotFound
 from claims.review import services as review
 from claims.review.pii import claim_staff_view
+from claims.review.search import claim_full_number_search, search_term_check
 from claims.review.selectors import claim_list_row, staff_claims
 from claims.review.serializers import (
     ApproveSerializer,
@@ -72,6 +74,7 @@ class StaffClaimListView(StaffView):
     def get(self, request):
         page = _int(request.query_params.get("page"), 1, 1, 1_000_000)
         size = _int(request.query_params.get("page_size"), PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        search_term_check(request.query_params.get("q", ""))
         qs = staff_claims({k: request.query_params.get(k, "") for k in LIST_FILTERS})
         scope = dealer_scope(request.user)
         if scope is not None:
@@ -93,6 +96,25 @@ class StaffClaimListView(StaffView):
                 "results": [claim_list_row(c) for c in rows[:size]],
             }
         )
+
+
+class SearchSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=40)
+
+
+class StaffClaimSearchView(StaffView):
+    """POST a full ID number, phone or bank card number; the claims it belongs to (the number never in a URL)."""
+
+    permission_classes = [HasRole.of(*CLAIM_READERS)]
+
+    @extend_schema(
+        summary="Claims by a full ID number, phone or bank card number (POST only)", request=SearchSerializer
+    )
+    def post(self, request):
+        data = SearchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = claim_full_number_search(data.validated_data["number"], request.user, request=request)
+        return Response({"results": [claim_list_row(c) for c in found]})
 
 
 def document_url(request):

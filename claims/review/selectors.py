@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -90,6 +91,27 @@ def staff_claims(filters: Mapping[str, str] | None = None) -> QuerySet[Claim]:
     if filters.get("q"):
         qs = qs.filter(claim_search_q(filters["q"]))
     return qs
+
+
+# A full ID number (15 or 18 characters), phone (11 digits) or bank card (12-19 digits): only through POST.
+FULL_NUMBER_RE = re.compile(r"\d{11,19}|\d{17}[\dX]")
+
+
+def compact_number(term: str) -> str:
+    return (term or "").strip().upper().replace(" ", "").replace("-", "")
+
+
+def is_full_number(term: str) -> bool:
+    """Whether a search term is a full ID number, phone or bank card number (never put in a URL or a log)."""
+    return bool(FULL_NUMBER_RE.fullmatch(compact_number(term)))
+
+
+def claims_by_full_number(number: str) -> QuerySet[Claim]:
+    """Claims whose ID number, phone or bank card is `number`, through the keyed lookup hashes only."""
+    hashed = pii_hashes(compact_number(number))
+    return staff_claims().filter(
+        Q(id_number_hash__in=hashed) | Q(phone_hash__in=hashed) | Q(bank_account_hash__in=hashed)
+    )
 
 
 def claim_search_q(term: str) -> Q:
