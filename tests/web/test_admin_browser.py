@@ -221,9 +221,7 @@ def test_reviewer_rejects_only_with_a_reason_and_the_buyer_sees_it(
     review = phone.find_element(By.ID, "review-summary").text
     assert data["id_number"] not in review and data["bank_account"] not in review
     assert data["applicant_name"] in review and data["vin"] in review and data["invoice_number"] in review
-    declaration = phone.find_element(By.ID, "f-declaration")
-    phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", declaration)
-    declaration.click()
+    click_when_free(phone, "f-declaration")
     shot(phone, "buyer-confirm")
     phone.find_element(By.ID, "submit-btn").click()
     phone_wait.until(ec.url_contains("/submitted/"))

@@ -82,9 +82,7 @@ def test_apply_from_a_phone_and_look_the_claim_up(browser, live_server, transact
     next_step()
     wait.until(ec.visibility_of_element_located((By.ID, "submit-btn")))
     wait.until(ec.text_to_be_present_in_element((By.ID, "quote-box"), "预计补贴 ¥6,000.00"))
-    declaration = d.find_element(By.ID, "f-declaration")
-    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", declaration)
-    declaration.click()
+    click_when_free(d, "f-declaration")
     shot(d, "05-apply-confirm")
     d.find_element(By.ID, "submit-btn").click()
 
@@ -267,9 +265,7 @@ def test_before_the_opening_staged_documents_countdown_and_one_tap(
     review = d.find_element(By.ID, "review-summary").text
     assert data["id_number"] not in review and data["bank_account"] not in review
     assert data["id_number"][:4] + "*" in review and data["vin"] in review
-    declaration = d.find_element(By.ID, "f-declaration")
-    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", declaration)
-    declaration.click()
+    click_when_free(d, "f-declaration")
     shot(d, "15-confirm-before-opening")
     assert not Claim.objects.exists()
 
