@@ -61,11 +61,12 @@ class CappedCountPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if not self.estimated or number <= self.num_pages:
+        if not self.estimated:
             return super().page(number)
+        # The estimate may be far above or below the real count: the rows themselves say where the end is.
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page])
-        if not rows:
+        if not rows and number > 1:
             raise EmptyPage(_("该页没有结果"))
         return self._get_page(rows, number, self)
 
