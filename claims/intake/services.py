@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,7 @@ from claims.intake.documents import (
     document_journal_open,
     document_store,
 )
-from claims.intake.models import Channel, ClaimStatus
+from claims.intake.models import RESERVED_STATUSES, Channel, ClaimStatus
 from claims.intake.transitions import claim_transition
 from claims.intake.uploads import (
     StagedDocument,
@@ -381,14 +382,19 @@ def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
     outlives a crash. If anything fails afterwards, the files this call created are removed unless a committed row
     uses them, also when the database cannot be asked; a violated duplicate constraint becomes the contract's 409.
     """
-    stored: dict[str, str] = {}
+    stored: dict[str, str] = {
+        kind: doc.storage_name
+        for kind, doc in claim_input.documents.items()
+        if isinstance(doc, StagedDocument)
+    }  # stored when they were uploaded; the upload's own clean-up looks after them
+    to_store = {
+        kind: doc for kind, doc in claim_input.documents.items() if not isinstance(doc, StagedDocument)
+    }
     created: list[str] = []
-    entry = document_journal_open(doc.storage_name for doc in claim_input.documents.values())
+    # Staged submissions store nothing here, so they skip the journal's two fsyncs.
+    entry = document_journal_open(doc.storage_name for doc in to_store.values()) if to_store else None
     try:
-        for kind, doc in claim_input.documents.items():
-            if isinstance(doc, StagedDocument):  # stored when it was uploaded
-                stored[kind] = doc.storage_name
-                continue
+        for kind, doc in to_store.items():
             name, was_created = document_store(doc)
             stored[kind] = name
             if was_created:
@@ -400,7 +406,8 @@ def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
     except BaseException:
         discard_unreferenced(created, entry)
         raise
-    document_journal_close(entry)
+    if entry is not None:
+        document_journal_close(entry)
 
 
 def claim_documents_create(
@@ -435,12 +442,14 @@ def claim_documents_create(
 
 
 def _raise_duplicates(values: dict[str, Any]) -> None:
+    """One query for both duplicates (each side uses its index); the vehicle is named first when both match."""
     active = Claim.objects.exclude(status__in=[ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN])
-    if active.filter(vin=values["vin"]).exists():
+    same_vin = Q(vin=values["vin"])
+    same_invoice = Q(invoice_code=values.get("invoice_code", ""), invoice_number=values["invoice_number"])
+    vins = set(active.filter(same_vin | same_invoice).values_list("vin", flat=True)[:2])
+    if values["vin"] in vins:
         raise Conflict("duplicate_vehicle", _("该车辆（车架号）已有在办或已完成的补贴申请"))
-    if active.filter(
-        invoice_code=values.get("invoice_code", ""), invoice_number=values["invoice_number"]
-    ).exists():
+    if vins:
         raise Conflict("duplicate_invoice", _("该发票已用于其他补贴申请"))
 
 
@@ -486,8 +495,7 @@ def claim_submit(
         amount = claim_input.subsidy_amount
         assert amount is not None
         seq = program.next_seq
-        program.next_seq = seq + 1
-        program.save(update_fields=["next_seq", "updated_at"])
+        program.next_seq = seq + 1  # written by the reservation's UPDATE of the program row, or below
         claim = Claim(
             program=program,
             seq=seq,
@@ -520,7 +528,10 @@ def claim_submit(
             reason=_("申请已受理")
             if status == ClaimStatus.UNDER_REVIEW
             else _("预算暂不足，申请进入候补队列"),
+            queue_notification=False,  # sent by the claim's one message (claim_after_documents_change)
         )
+        if status not in RESERVED_STATUSES:  # no budget movement wrote the program row
+            program.save(update_fields=["next_seq", "updated_at"])
         claim_documents_create(claim, claim_input, stored, new_claim=True)
         body = claim_public_summary(claim)
         if idempotency_key:
@@ -552,7 +563,8 @@ def _idempotent_replay(key: str, fingerprint: str) -> SubmitResult | None:
 
 
 def claim_after_documents_change(claim_id: int) -> None:
-    """After commit: one message to the worker, which refreshes the checks and queues the documents' reading."""
+    """After commit: one message to the worker, which sends the applicant's pending message, refreshes the checks
+    and queues the documents' reading."""
     try:
         intake_tasks.claim_process_documents.delay(claim_id)
     except Exception:

@@ -57,7 +57,9 @@ def ledger_move(
     if program.reserved < 0 or program.reserved + program.paid > program.budget_total:
         # Never reached when the services are right; the database check constraint is the last line.
         raise RuntimeError(f"budget invariant broken on {program.code}")
-    program.save(update_fields=["reserved", "paid", "updated_at"])
+    # next_seq too: the caller holds the row's lock, so the in-memory value is current, and a submission that
+    # reserves writes its claim number and its money in one UPDATE.
+    program.save(update_fields=["reserved", "paid", "next_seq", "updated_at"])
     LedgerEntry.objects.create(
         program=program,
         claim=claim,
@@ -81,12 +83,13 @@ def claim_transition(
     reason: str = "",
     data: dict[str, Any] | None = None,
     update_fields: list[str] | None = None,
+    queue_notification: bool = True,
 ) -> ClaimEvent:
     """Move `claim` (a row locked by the caller) to `to_status`.
 
     When the move takes money in or out of `reserved`, `program` must be the program row locked by the caller
     (lock order everywhere: program, then claim). Saves the claim and writes the event in the caller's
-    transaction.
+    transaction. `queue_notification=False`: the caller's own after-commit task sends the applicant's message.
     """
     if not transaction.get_connection().in_atomic_block:  # pragma: no cover - programming error
         raise RuntimeError("claim_transition must run inside a transaction")
@@ -124,5 +127,5 @@ def claim_transition(
         data=data or {},
     )
     # The applicant's SMS: an outbox row in this same transaction, sent by a task queued after commit.
-    notify_status_change(claim, event)
+    notify_status_change(claim, event, queue=queue_notification)
     return event

@@ -38,6 +38,7 @@ S = ClaimStatus
 REMINDER_DAYS = 3
 SWEEP_GRACE = dt.timedelta(minutes=2)  # a row younger than this is left to the task queued at its commit
 MAX_ATTEMPTS = 12
+RETRY_FIRST_SECONDS = 5  # the first retry of a message whose first attempt failed
 
 
 # --- Writing outbox rows ----------------------------------------------------------------------------------------
@@ -85,34 +86,50 @@ def _params(claim: Claim, *, reason: str = "", deadline: dt.date | None = None) 
     }
 
 
-def notification_add(claim: Claim, event: str, key: str, params: dict[str, str]) -> Notification | None:
-    """Write one outbox row in the caller's transaction and queue its sending after commit.
+def notification_add(
+    claim: Claim,
+    event: str,
+    key: str,
+    params: dict[str, str],
+    *,
+    key_is_new: bool = False,
+    queue: bool = True,
+) -> Notification | None:
+    """Write one outbox row in the caller's transaction and, unless `queue` is False, queue its sending after
+    commit (False: the caller's own after-commit message sends it, see `claim_notifications_send_pending`).
 
-    A key already written means the message exists: nothing is added (None).
+    A key already written means the message exists: nothing is added (None). `key_is_new` says the key cannot
+    exist yet (it names a row written in this same transaction), which spares the savepoint.
     """
     text = messages.message_render(claim.program.source, event, params)
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
-            notification = Notification.objects.create(
-                claim=claim, key=key[:120], event=event, text=text, params=params
-            )
-    except IntegrityError:
-        if Notification.objects.filter(key=key[:120]).exists():
-            return None
-        raise
-    notification_id = notification.pk
-    transaction.on_commit(lambda: _enqueue(notification_id))
+    if key_is_new:
+        notification = Notification.objects.create(
+            claim=claim, key=key[:120], event=event, text=text, params=params
+        )
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
+                notification = Notification.objects.create(
+                    claim=claim, key=key[:120], event=event, text=text, params=params
+                )
+        except IntegrityError:
+            if Notification.objects.filter(key=key[:120]).exists():
+                return None
+            raise
+    if queue:
+        notification_id = notification.pk
+        transaction.on_commit(lambda: _enqueue(notification_id))
     return notification
 
 
-def _enqueue(notification_id: int) -> None:
+def _enqueue(notification_id: int, countdown: int | None = None) -> None:
     try:
-        notification_tasks.send_notification.delay(notification_id)
+        notification_tasks.send_notification.apply_async((notification_id,), countdown=countdown)
     except Exception:  # the broker is down: the row stays pending and the sweep sends it
         log.exception("could not queue notification %s; the sweep will send it", notification_id)
 
 
-def notify_status_change(claim: Claim, event_row: ClaimEvent) -> Notification | None:
+def notify_status_change(claim: Claim, event_row: ClaimEvent, *, queue: bool = True) -> Notification | None:
     """The message for one status change; called by the claim transition function in its transaction."""
     event = _event_name(event_row.from_status, event_row.to_status)
     deadline = None
@@ -123,7 +140,9 @@ def notify_status_change(claim: Claim, event_row: ClaimEvent) -> Notification | 
     elif event == S.REJECTED:
         deadline = appeal_deadline(claim, timezone.now())
     params = _params(claim, reason=event_row.reason, deadline=deadline)
-    return notification_add(claim, event, f"{claim.pk}:status:{event_row.pk}", params)
+    # The key names the event row this transaction just wrote, so no other row can hold it.
+    key = f"{claim.pk}:status:{event_row.pk}"
+    return notification_add(claim, event, key, params, key_is_new=True, queue=queue)
 
 
 # --- Reminders --------------------------------------------------------------------------------------------------
@@ -260,6 +279,28 @@ def _record_transient(notification_id: int, exc: Exception) -> None:
             notification.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
         notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
     log.warning("SMS %s not sent yet (attempt %d): %s", notification.key, notification.attempts, exc)
+
+
+def claim_notifications_send_pending(claim_id: int) -> int:
+    """Send the claim's pending messages that are due, in order; the number sent. For a task that already runs for
+    the claim (the one message of a submission), so a new claim costs the broker one message, not two.
+
+    A transient failure hands the row to its own task, which retries with back-off (and the sweep after that).
+    """
+    now = timezone.now()
+    due = (
+        Notification.objects.filter(claim_id=claim_id, status=NotificationStatus.PENDING)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for notification_id in list(due):
+        try:
+            sent += notification_send(notification_id) == "sent"
+        except SmsTransientError:  # the attempt is recorded; the row's own task goes on from here
+            _enqueue(notification_id, countdown=RETRY_FIRST_SECONDS)
+    return sent
 
 
 def notifications_pending_ids(limit: int = 500, now: dt.datetime | None = None) -> list[int]:

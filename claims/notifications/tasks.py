@@ -22,7 +22,9 @@ def send_notification(self, notification_id: int) -> str:
     except SmsTransientError as exc:
         if self.request.retries >= RETRIES:
             return "pending"  # the row stays pending with its back-off; the sweep tries again later
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+        raise self.retry(
+            exc=exc, countdown=min(600, notification_services.RETRY_FIRST_SECONDS * 2**self.request.retries)
+        ) from exc
 
 
 @shared_task(name="claims.notifications.sweep", ignore_result=True)

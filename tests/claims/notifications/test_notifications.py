@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from claims.intake.tasks import claim_process_documents
 from claims.models import Claim, Notification
 from claims.notifications import services as notify
+from claims.notifications import tasks as notification_tasks
 from claims.notifications.backends import FileBackend, SmsTransientError
 from claims.programs.services import ProgramFileError, program_parse
 from claims.review.services import claim_return
@@ -85,11 +87,9 @@ def test_sending_twice_or_after_a_transient_failure_sends_once(client, settings)
     settings.SMS_BACKEND = "tests.claims.notifications.helpers.FlakyFileBackend"
     sent = _submit(client, program)
     row = Notification.objects.get(claim__claim_number=sent["claim_number"])
-    # The task's first attempt failed transiently (eager tasks do not wait for a retry): still pending.
-    row.refresh_from_db()
-    assert row.status == "pending" and row.attempts == 1 and "busy" in row.last_error
-    assert outbox_lines(claim_number=sent["claim_number"]) == []
-    assert notify.notification_send(row.pk, backend=FlakyFileBackend()) == "sent"
+    # The claim's message tried first and failed transiently; the row's own task (inline here) sent it.
+    assert row.status == "sent" and row.attempts == 2
+    assert len(outbox_lines(claim_number=sent["claim_number"])) == 1
     assert notify.notification_send(row.pk, backend=FlakyFileBackend()) == "skipped"
     assert notify.notification_send(row.pk, backend=FileBackend()) == "skipped"
     assert len(outbox_lines(claim_number=sent["claim_number"])) == 1
@@ -98,9 +98,28 @@ def test_sending_twice_or_after_a_transient_failure_sends_once(client, settings)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_new_claim_costs_the_broker_one_message_which_also_sends_its_sms(client, monkeypatch):
+    program = make_program("sms-one-message")
+    sms_messages = []
+    monkeypatch.setattr(notify, "_enqueue", sms_messages.append)
+    sent = _submit(client, program)
+    assert sms_messages == []  # no message of its own: the claim's message sent it
+    row = Notification.objects.get(claim__claim_number=sent["claim_number"])
+    assert row.status == "sent"
+    assert len(outbox_lines(claim_number=sent["claim_number"])) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_sweep_sends_what_the_broker_never_got(client, settings, monkeypatch):
     program = make_program("sms-sweep")
-    monkeypatch.setattr(notify, "_enqueue", lambda notification_id: None)  # the broker is down at commit
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    # The broker is down at commit: neither the claim's message (which sends a new claim's SMS) nor a
+    # notification's own message gets through.
+    monkeypatch.setattr(claim_process_documents, "delay", broker_down)
+    monkeypatch.setattr(notification_tasks.send_notification, "delay", broker_down)
     sent = _submit(client, program)
     row = Notification.objects.get(claim__claim_number=sent["claim_number"])
     assert row.status == "pending"
