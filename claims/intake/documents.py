@@ -35,6 +35,7 @@ from PIL import Image, ImageOps
 from claims.errors import FieldError
 from claims.vocabulary import DOCUMENT_KINDS
 from ocr import ofd, pdf
+from ocr.preprocess import RAPID_MAX_SIDE
 from subsidy.isolation import ChildStalled, IsolationError, Limits, run_isolated
 
 __all__ = [
@@ -141,6 +142,11 @@ def _read_limited(f: UploadedFileLike, kind: str, limit: int) -> bytes:
 
 # --- Images -----------------------------------------------------------------------------------------------------
 
+# Photos are stored no larger than needed: a JPEG whose long side is twice this or more is decoded at a reduced
+# scale, never below what the OCR reads at (RapidOCR brings every image to this long side anyway); at this size a
+# reviewer still reads every character of an ID card or an invoice.
+STORED_PHOTO_MIN_LONG_SIDE = RAPID_MAX_SIDE
+
 
 def _open_image(data: bytes, kind: str, formats: tuple[str, ...]) -> Image.Image:
     damaged = _refuse(kind, _("图片文件已损坏或不完整，无法读取，请重新上传。"))
@@ -162,6 +168,11 @@ def _open_image(data: bytes, kind: str, formats: tuple[str, ...]) -> Image.Image
         raise damaged
     if width * height > settings.MAX_DOCUMENT_PIXELS:
         raise too_many_pixels
+    if img.format in ("JPEG", "MPO") and max(width, height) >= 2 * STORED_PHOTO_MIN_LONG_SIDE:
+        # The decoder's own scaling (1/2, 1/4, 1/8) to the smallest size whose long side is still at least
+        # STORED_PHOTO_MIN_LONG_SIDE: no resampling pass, and half the CPU of a 12-megapixel phone photo.
+        scale = STORED_PHOTO_MIN_LONG_SIDE / max(width, height)
+        img.draft(img.mode, (math.ceil(width * scale), math.ceil(height * scale)))
     try:
         img.load()  # truncated data raises (ImageFile.LOAD_TRUNCATED_IMAGES stays False)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):

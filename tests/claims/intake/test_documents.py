@@ -18,6 +18,7 @@ from PIL import Image
 
 from claims.errors import FieldError
 from claims.intake.documents import (
+    STORED_PHOTO_MIN_LONG_SIDE,
     InspectedDocument,
     document_discard,
     document_inspect,
@@ -268,6 +269,16 @@ class TestReencoding:
         exif[0x010F] = "SecretCam"  # Make
         exif[0x8825] = {2: (39.0, 54.0, 0.0)}  # GPS latitude
         return exif
+
+    def test_a_large_phone_photo_is_stored_at_the_reading_size_and_a_smaller_one_as_it_is(self):
+        side = STORED_PHOTO_MIN_LONG_SIDE
+        doc = inspect(jpeg_bytes(two_colour((2 * side + 32, 3 * side // 2)), exif=self._exif(6)))
+        # Decoded at half scale (never below the reading size), then turned upright.
+        assert (doc.width, doc.height) == (3 * side // 4, side + 16)
+        with Image.open(io.BytesIO(doc.content)) as img:
+            assert img.size == (doc.width, doc.height)
+        doc = inspect(jpeg_bytes(two_colour((2 * side - 8, side))))
+        assert (doc.width, doc.height) == (2 * side - 8, side)
 
     def test_exif_orientation_applied_and_exif_stripped(self):
         data = jpeg_bytes(two_colour((40, 20)), exif=self._exif(6))  # 6: rotate 90° clockwise to display
