@@ -20,7 +20,7 @@ from django.utils import timezone
 from claims.checks.models import DocumentReading, ReadingStatus
 from claims.checks.services import claim_refresh_checks
 from claims.intake.documents import document_path
-from claims.models import ClaimDocument
+from claims.models import ClaimCheck, ClaimDocument
 from ocr.reading import read_document
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,11 @@ def _refresh_when_complete(claim_id: int) -> None:
     claim_refresh_checks(claim_id)
 
 
+def _checks_newer_than(claim_id: int, moment) -> bool:
+    """Whether the claim's checks were computed after `moment` (None: unknown, so not)."""
+    return moment is not None and ClaimCheck.objects.filter(claim_id=claim_id, updated_at__gt=moment).exists()
+
+
 def _reuse_previous(reading: DocumentReading) -> bool:
     """The same file already read for another document (a resubmission): copy its result instead of re-reading."""
     previous = (
@@ -139,7 +144,11 @@ def ocr_read_document(self, document_id: int) -> str:
                 reading.attempts += 1
                 reading.save(update_fields=["file_sha256", "kind", "status", "attempts", "updated_at"])
         if done_already:
-            _refresh_when_complete(document.claim_id)
+            # A duplicate: the checks need recomputing only if no refresh has run since this reading finished
+            # (the worker that finished it died before refreshing). Skipping it keeps a backlog of duplicates
+            # (a sweep that re-queued readings still waiting in a long queue) from costing a refresh each.
+            if not _checks_newer_than(document.claim_id, reading.finished_at):
+                _refresh_when_complete(document.claim_id)
             return "already_done"
         if _reuse_previous(reading):
             _refresh_when_complete(document.claim_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -74,8 +75,16 @@ def test_without_engine_everything_is_unknown(settings, eager, synthetic) -> Non
     # duplicates would otherwise keep flipping finished readings back to pending). Re-queuing on purpose does.
     document = claim.documents.get(kind="invoice", is_current=True)
     reading = DocumentReading.objects.get(document=document)
+    refreshed = {c.code: c.updated_at for c in claim.checks.all()}
+    assert refreshed, "the last reading to finish refreshed the checks"
     assert ocr_read_document.apply(args=[document.pk]).get() == "already_done"
     assert DocumentReading.objects.get(pk=reading.pk).attempts == reading.attempts
+    # ...and, the checks being newer than the reading, costs no refresh; when the worker that finished the
+    # reading died before refreshing (checks older than the reading), the duplicate refreshes them.
+    assert {c.code: c.updated_at for c in claim.checks.all()} == refreshed
+    claim.checks.update(updated_at=reading.finished_at - dt.timedelta(seconds=1))
+    assert ocr_read_document.apply(args=[document.pk]).get() == "already_done"
+    assert all(c.updated_at > reading.finished_at for c in claim.checks.all())
     enqueue_claim_ocr(claim.pk)
     assert DocumentReading.objects.get(pk=reading.pk).attempts == reading.attempts + 1
 
