@@ -337,7 +337,7 @@ def photo_uploads(base: str, n: int, c: int) -> dict:
     return figures
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, threads: int) -> subprocess.Popen:
     env = {**os.environ, **SERVER_ENV}
     # DEBUG is off (as in production), so the secrets this process generated for the data folder are passed on.
     env.setdefault("SECRET_KEY", settings.SECRET_KEY)
@@ -347,7 +347,8 @@ def start_server(port: int) -> subprocess.Popen:
         env["PII_ENCRYPTION_KEYS"] = fernet.read_text().strip()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "subsidy.wsgi"],
+        [str(gunicorn), "-w", "2", "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
+        + ["subsidy.wsgi"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -370,6 +371,9 @@ def main() -> int:
     )
     parser.add_argument("--url", default="http://127.0.0.1:8765")
     parser.add_argument("--start-server", action="store_true", help="run gunicorn -w 2 on --url's port")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)"
+    )
     parser.add_argument("--mode", choices=("multipart", "staged", "both"), default="both")
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("-c", type=int, default=20)
@@ -379,11 +383,13 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=100, help="4 MB photo uploads (0: skip)")
     args = parser.parse_args()
     base = args.url.rstrip("/")
-    server = start_server(int(base.rsplit(":", 1)[1])) if args.start_server else None
+    server = start_server(int(base.rsplit(":", 1)[1]), args.threads) if args.start_server else None
     stamp = time.strftime("%H%M%S")
     ok = True
     try:
         print(f"load average before: {os.getloadavg()[0]:.2f} (other processes share this machine)")
+        if server:
+            print(f"server: gunicorn -w 2 --threads {args.threads}, {connection.vendor}")
         modes = ("multipart", "staged") if args.mode == "both" else (args.mode,)
         results = {}
         for mode in modes:
