@@ -22,6 +22,7 @@ AUDIT_EVENTS = {
     "pii_view": _("查看完整个人信息"),
     "document_view": _("查看申请材料"),
     "api_token_issued": _("获取接口令牌"),
+    "staff_login": _("登录管理后台"),
     "audit_export": _("导出审计日志"),
     "report_exported": _("导出报表"),
     "bank_account_changed": _("申请人更换收款银行卡"),
@@ -49,6 +50,7 @@ AUDIT_EVENTS = {
 }
 
 DETAIL_LABELS = {
+    "via": _("登录途径"),
     "number": _("号码（已遮蔽）"),
     "amount": _("金额"),
     "attempt": _("第几次发放"),

@@ -19,6 +19,8 @@ from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_check, claim_submit
 from claims.intake.uploads import upload_public, upload_stage
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 128  # IdempotencyRecord.key's length
+
 
 class PublicView(APIView):
     authentication_classes: list = []
@@ -45,7 +47,13 @@ class ClaimSubmitView(PublicView):
         request={"multipart/form-data": dict, "application/json": dict},
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip()[:128] or None
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            # Cutting it would make two different long keys one: refused instead.
+            raise ServiceError(
+                "invalid_input",
+                _("Idempotency-Key 最长 %(n)s 个字符") % {"n": IDEMPOTENCY_KEY_MAX_LENGTH},
+            )
         data = _body(request)
         result = claim_submit(str(data.get("program", "")), data, request.FILES, idempotency_key=key)
         response = Response(result.body, status=result.status_code)

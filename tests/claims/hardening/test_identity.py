@@ -119,6 +119,22 @@ def test_audit_log_records_the_socket_not_a_forged_header(settings, reviewer):
     assert AuditLog.objects.get(action="api_token_issued").ip_address == "192.0.2.44"
 
 
+def test_an_admin_login_is_audited_with_the_socket_address(settings, reviewer):
+    settings.TRUSTED_PROXY_COUNT = 0
+    client = Client()
+    r = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "reviewer1", "password": "pass-word-123"},
+        REMOTE_ADDR="192.0.2.45",
+        HTTP_X_FORWARDED_FOR="<script>x</script>",
+    )
+    assert r.status_code == 302
+    row = AuditLog.objects.get(action="staff_login")
+    assert (row.ip_address, row.actor_label, row.detail) == ("192.0.2.45", "reviewer1", {"via": "admin"})
+    client.post("/admin/login/", {"username": "reviewer1", "password": "wrong"}, REMOTE_ADDR="192.0.2.45")
+    assert AuditLog.objects.filter(action="staff_login").count() == 1
+
+
 def test_lockout_is_not_escaped_with_forged_forwarded_for(settings, reviewer):
     settings.AXES_FAILURE_LIMIT = 3
     client = Client()

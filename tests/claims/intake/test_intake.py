@@ -185,6 +185,13 @@ def test_idempotency_key_replay_and_reuse(client, program):
     other = post(client, {**payload, "phone": "13900139000"}, files(), **{"Idempotency-Key": "key-1"})
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     assert Claim.objects.count() == 1
+    # A key longer than 128 characters is refused, not cut (two long keys would become one).
+    long_key = post(
+        client, {**payload, "vin": "LSVAB2BM5PN000001"}, files(), **{"Idempotency-Key": "k" * 129}
+    )
+    assert long_key.status_code == 400 and long_key.json()["code"] == "invalid_input"
+    assert "128" in long_key.json()["message"]
+    assert Claim.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
 
 
 def test_lookup_same_404_for_unknown_number_and_wrong_id(client, program):
