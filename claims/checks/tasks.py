@@ -207,6 +207,23 @@ def enqueue_claim_ocr(claim_id: int) -> None:
         _refresh_when_complete(claim_id)
 
 
+def broker_queue_length() -> int | None:
+    """Messages waiting in the default queue (not those a worker has taken); None when the broker can't say."""
+    app = ocr_read_document.app
+    try:
+        with app.connection_for_read() as conn:
+            declared = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+            return int(declared.message_count)
+    except Exception as exc:  # noqa: BLE001 - an unreachable broker: the sweep behaves as if the queue were empty
+        logger.info("queue length unknown: %s", exc)
+        return None
+
+
+def _queue_may_hold(waiting: int) -> bool:
+    length = broker_queue_length()
+    return length is not None and length >= waiting
+
+
 @shared_task(name="claims.checks.sweep_unread", soft_time_limit=120)
 def ocr_sweep_unread(older_than_seconds: float | None = None, limit: int = SWEEP_LIMIT) -> int:
     """Queue the current documents whose reading was never queued or has waited longer than `older_than_seconds`
@@ -220,13 +237,19 @@ def ocr_sweep_unread(older_than_seconds: float | None = None, limit: int = SWEEP
     never_queued = ClaimDocument.objects.filter(
         is_current=True, uploaded_at__lt=cutoff, ocr_reading__isnull=True
     ).order_by("pk")
-    waiting = DocumentReading.objects.filter(
-        status=ReadingStatus.PENDING, updated_at__lt=cutoff, document__is_current=True
-    ).order_by("updated_at")
-    ids = sorted(
-        set(never_queued.values_list("pk", flat=True)[:limit])
-        | set(waiting.values_list("document_id", flat=True)[:limit])
-    )[:limit]
+    waiting = list(
+        DocumentReading.objects.filter(
+            status=ReadingStatus.PENDING, updated_at__lt=cutoff, document__is_current=True
+        )
+        .order_by("updated_at")
+        .values_list("document_id", flat=True)[:limit]
+    )
+    if waiting and _queue_may_hold(len(waiting)):
+        # A long queue (launch day: hours of reading) may still hold every one of their messages; queuing them
+        # again each period would multiply the backlog. Once the queue holds fewer messages than there are
+        # waiting readings, some were lost, and they are all queued again (a duplicate costs one query).
+        waiting = []
+    ids = sorted(set(never_queued.values_list("pk", flat=True)[:limit]) | set(waiting))[:limit]
     queued: list[int] = []
     try:
         for document_id in ids:

@@ -19,7 +19,7 @@ def queued(monkeypatch) -> list[int]:
 
 
 @pytest.mark.django_db
-def test_unread_documents_are_queued_again_once_per_period(program, queued):
+def test_unread_documents_are_queued_again_once_per_period(program, queued, monkeypatch):
     claim = submit_claim(program)
     docs = list(ClaimDocument.objects.filter(claim=claim).order_by("pk"))
     old = timezone.now() - dt.timedelta(minutes=5)
@@ -38,8 +38,20 @@ def test_unread_documents_are_queued_again_once_per_period(program, queued):
     reading(docs[3], ReadingStatus.DONE)
     reading(docs[4], ReadingStatus.FAILED)
     queued.clear()
+    # A queue holding at least as many messages as there are waiting readings may still hold theirs: only the
+    # never-queued document goes out. One message fewer, and some must have been lost: both go out.
+    monkeypatch.setattr(tasks, "broker_queue_length", lambda: 1)
+    assert tasks.ocr_sweep_unread(older_than_seconds=60) == 1
+    assert queued == [docs[0].pk]
+    queued.clear()
+    monkeypatch.setattr(tasks, "broker_queue_length", lambda: 0)
     assert tasks.ocr_sweep_unread(older_than_seconds=60) == 2
     assert sorted(queued) == [docs[0].pk, docs[1].pk]
     queued.clear()
     assert tasks.ocr_sweep_unread(older_than_seconds=60) == 1  # docs[1] was just queued: not again yet
     assert queued == [docs[0].pk]  # still no reading row: only the worker creates it once it runs
+
+
+def test_the_queue_length_comes_from_the_broker(settings):
+    # The test settings' broker (files) answers; one that cannot be reached answers None (the sweep then queues).
+    assert isinstance(tasks.broker_queue_length(), int)
