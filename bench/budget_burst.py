@@ -60,6 +60,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
+from bench.gunicorn_server import gunicorn_start  # noqa: E402
 from claims.models import Claim, LedgerEntry, Program  # noqa: E402
 from claims.programs.services import program_load, program_parse  # noqa: E402
 from tests.factories import claim_payload, program_document  # noqa: E402
@@ -345,24 +346,7 @@ def start_server(port: int, threads: int) -> subprocess.Popen:
     fernet = Path(settings.DATA_DIR) / "keys" / "pii_fernet_keys"
     if "PII_ENCRYPTION_KEYS" not in env and fernet.exists():
         env["PII_ENCRYPTION_KEYS"] = fernet.read_text().strip()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
-        + ["subsidy.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start")
+    return gunicorn_start(port, env, threads=threads)
 
 
 def main() -> int:

@@ -66,6 +66,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
+from bench.gunicorn_server import gunicorn_start  # noqa: E402
 from bench.hostile_documents import flate_bomb_pdf, png_40mp  # noqa: E402
 from claims.accounts.services import staff_create  # noqa: E402
 from claims.models import AuditLog, Claim, Program, StagedUpload  # noqa: E402
@@ -170,23 +171,11 @@ class MemoryWatch:
 
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, **SERVER_ENV}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "subsidy.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(DATA_DIR) / "gunicorn.log", "wb"),  # noqa: SIM115 - lives as long as the server
-    )
-    for _ in range(150):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"gunicorn did not start; see {DATA_DIR}/gunicorn.log")
+    log = open(Path(DATA_DIR) / "gunicorn.log", "wb")  # noqa: SIM115 - lives as long as the server
+    try:
+        return gunicorn_start(port, env, stderr=log)
+    except SystemExit:
+        raise SystemExit(f"gunicorn did not start; see {DATA_DIR}/gunicorn.log") from None
 
 
 # --- HTTP ------------------------------------------------------------------------------------------------------
