@@ -101,3 +101,11 @@ class DocumentReading(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status != ReadingStatus.PENDING
+
+    @property
+    def engines_missing_detail(self) -> str:
+        """Why no engine read this document: the engines configured but not installed, or none configured."""
+        missing = "、".join(self.engines_missing or [])
+        if not missing:
+            return "未配置识别引擎"
+        return f"未安装可用的识别引擎（缺少：{missing}）"

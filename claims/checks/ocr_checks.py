@@ -56,8 +56,7 @@ class _Doc:
         if r is None or r.status == ReadingStatus.PENDING:
             return f"{name}尚在识别中"
         if r.status == ReadingStatus.ENGINE_MISSING:
-            missing = "、".join(r.engines_missing) or "无"
-            return f"未安装可用的识别引擎（缺少：{missing}），{name}需人工核对"
+            return f"{r.engines_missing_detail}，{name}需人工核对"
         if r.status == ReadingStatus.FAILED:
             return f"{name}识别失败（{r.error or '原因未知'}），需人工核对"
         return None

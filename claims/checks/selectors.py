@@ -23,11 +23,10 @@ def claim_ocr_summary(claim) -> dict[str, Any]:
         if reading is None or reading.status == ReadingStatus.PENDING:
             summary[document.kind] = None
         elif reading.status == ReadingStatus.ENGINE_MISSING:
-            missing = list(reading.engines_missing or [])
             summary[document.kind] = {
                 "status": "engine_missing",
-                "engines_missing": missing,
-                "detail": f"未安装可用的识别引擎（缺少：{'、'.join(missing) or '无'}）",
+                "engines_missing": list(reading.engines_missing or []),
+                "detail": reading.engines_missing_detail,
             }
         elif reading.status == ReadingStatus.FAILED:
             summary[document.kind] = {"status": "failed", "detail": reading.error or "识别失败"}

@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from claims.accounts.roles import DEALER, REVIEWER, HasRole
+from claims.api.schema import single_file_body
 from claims.dealers.services import MAX_FILE_BYTES, dealer_sales_import
 from claims.errors import ServiceError
 from claims.review.api import StaffView
@@ -19,7 +20,9 @@ class DealerSalesView(StaffView):
 
     @extend_schema(
         summary="Import a dealer's sales records (CSV or XLSX; all or nothing)",
-        request={"multipart/form-data": dict},
+        request={
+            "multipart/form-data": single_file_body("DealerSalesMultipart", "the sales records, CSV or XLSX")
+        },
     )
     def post(self, request):
         upload = request.FILES.get("file")

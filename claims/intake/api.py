@@ -12,12 +12,14 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from claims.api.schema import declared_fields_body, single_file_body
 from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.errors import ServiceError
 from claims.intake.applicant import claim_for_applicant, claim_withdraw
 from claims.intake.selectors import claim_for_applicant_view
 from claims.intake.services import claim_check, claim_submit
 from claims.intake.uploads import upload_public, upload_stage
+from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128  # IdempotencyRecord.key's length
 
@@ -35,6 +37,15 @@ def _body(request) -> Mapping[str, Any]:
     return data
 
 
+PROGRAM = {"program": serializers.CharField(help_text="the program's code")}
+SUBMIT_MULTIPART = declared_fields_body(
+    "ClaimSubmitMultipart", DECLARED_FIELD_NAMES, files=True, uploads=True, all_required=True, extra=PROGRAM
+)
+SUBMIT_JSON = declared_fields_body(
+    "ClaimSubmitJson", DECLARED_FIELD_NAMES, files=False, uploads=True, all_required=True, extra=PROGRAM
+)
+
+
 class ClaimSubmitView(PublicView):
     """Multipart with the five files, or JSON naming a staged upload for each (`invoice_upload`, ...)."""
 
@@ -44,7 +55,7 @@ class ClaimSubmitView(PublicView):
 
     @extend_schema(
         summary="Submit a claim (multipart, or JSON with staged upload ids)",
-        request={"multipart/form-data": dict, "application/json": dict},
+        request={"multipart/form-data": SUBMIT_MULTIPART, "application/json": SUBMIT_JSON},
     )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip() or None
@@ -69,7 +80,10 @@ class ClaimCheckView(PublicView):
     throttle_classes = [ClientThrottle]
     throttle_scope = "check"
 
-    @extend_schema(summary="Check a claim without submitting it", request={"application/json": dict})
+    @extend_schema(
+        summary="Check a claim without submitting it",
+        request={"application/json": SUBMIT_JSON, "multipart/form-data": SUBMIT_MULTIPART},
+    )
     def post(self, request):
         data = _body(request)
         return Response(claim_check(str(data.get("program", "")), data, request.FILES))
@@ -82,7 +96,16 @@ class UploadView(PublicView):
     throttle_classes = [ClientThrottle]
     throttle_scope = "upload"
 
-    @extend_schema(summary="Stage a document", request={"multipart/form-data": dict})
+    @extend_schema(
+        summary="Stage a document",
+        request={
+            "multipart/form-data": single_file_body(
+                "UploadMultipart",
+                "a JPEG, PNG or PDF file (or an OFD invoice)",
+                kind=serializers.ChoiceField(choices=DOCUMENT_KINDS),
+            )
+        },
+    )
     def post(self, request):
         address = ClientThrottle().get_ident(request)
         upload = upload_stage(str(request.data.get("kind", "")), request.FILES.get("file"), address)

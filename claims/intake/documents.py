@@ -237,18 +237,20 @@ def _for_png(img: Image.Image) -> Image.Image:
 def _reencode(img: Image.Image, kind: str, fmt: str) -> tuple[bytes, tuple[int, int]]:
     """The image saved afresh in `fmt`, and its (width, height) after orientation."""
     img = _orient(img, kind)
-    img = _replace(img, _for_jpeg(img) if fmt == "JPEG" else _for_png(img))
-    if img.mode in ("I;16B", "I;16L"):
-        img = _replace(img, img.convert("I;16"))
-    # A fresh info dict: nothing of the original's metadata (EXIF, ICC, XMP, text chunks, dpi) is written back.
-    img.info = {}
     out = io.BytesIO()
     try:
+        img = _replace(img, _for_jpeg(img) if fmt == "JPEG" else _for_png(img))
+        if img.mode in ("I;16B", "I;16L"):
+            img = _replace(img, img.convert("I;16"))
+        # A fresh info dict: nothing of the original's metadata (EXIF, ICC, XMP, text chunks, dpi) is written back.
+        img.info = {}
         if fmt == "JPEG":
             img.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=False, progressive=False)
         else:
             img.save(out, format="PNG", optimize=False, compress_level=6)
-    except Exception as exc:  # e.g. a side longer than JPEG's 65535 limit
+    except MemoryError:  # over the child's memory limit: reported as such by the isolation
+        raise
+    except Exception as exc:  # a palette or mode Pillow cannot convert, a side longer than JPEG's 65535 limit
         logger.info("document %s: re-encoding failed: %r", kind, exc)
         raise _refuse(kind, _("图片无法处理，请转换为常见的 JPEG 或 PNG 格式后重新上传。")) from None
     return out.getvalue(), img.size

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims.accounts.roles import AUDITOR, FINANCE, HasRole
+from claims.api.schema import declared_fields_body, single_file_body
 from claims.api.throttling import ClaimNumberThrottle, ClientThrottle
 from claims.errors import ServiceError
 from claims.intake.selectors import claim_for_applicant_view
@@ -27,6 +28,7 @@ from claims.payouts.services import (
     payout_retry,
 )
 from claims.reports.services import report_export
+from claims.vocabulary import BANK_FIELDS
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -135,7 +137,12 @@ class PayoutRetryView(FinanceView):
 class PayoutResultsView(FinanceView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(summary="Import the bank's results file (CSV)", request={"multipart/form-data": dict})
+    @extend_schema(
+        summary="Import the bank's results file (CSV)",
+        request={
+            "multipart/form-data": single_file_body("PayoutResultsMultipart", "the bank's results, CSV")
+        },
+    )
     def post(self, request, batch_id: int):
         upload = request.FILES.get("file")
         if upload is None:
@@ -173,6 +180,16 @@ class BankAccountSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=32)
 
 
+BANK_ACCOUNT = declared_fields_body(
+    "BankAccountRequest",
+    BANK_FIELDS,
+    files=False,
+    uploads=False,
+    all_required=True,
+    extra={"id_number": serializers.CharField(max_length=32, help_text="the applicant's ID number")},
+)
+
+
 class ClaimBankAccountView(APIView):
     """Public: the applicant's new bank details, only while the claim is `payout_failed`."""
 
@@ -182,7 +199,7 @@ class ClaimBankAccountView(APIView):
     throttle_classes = [ClientThrottle, ClaimNumberThrottle]
     throttle_scope = "lookup"
 
-    @extend_schema(summary="New bank details after a failed payout", request=BankAccountSerializer)
+    @extend_schema(summary="New bank details after a failed payout", request=BANK_ACCOUNT)
     def post(self, request, claim_number: str):
         data = BankAccountSerializer(data=request.data)
         data.is_valid(raise_exception=True)

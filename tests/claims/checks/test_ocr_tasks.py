@@ -67,9 +67,11 @@ def test_without_engine_everything_is_unknown(settings, eager, synthetic) -> Non
     assert {r.status for r in readings} == {"engine_missing"}
     results = _by_code(ocr_checks(claim))
     assert {r["result"] for r in results.values()} == {"unknown"}
-    assert "未安装" in results["invoice_amount_matches_ocr"]["detail"]
+    # No engine configured: said as such, without an empty "missing" list.
+    assert results["invoice_amount_matches_ocr"]["detail"] == "未配置识别引擎，发票需人工核对"
     summary = claim_ocr_summary(claim)
     assert summary["invoice"]["status"] == "engine_missing"
+    assert summary["invoice"]["detail"] == "未配置识别引擎" and summary["invoice"]["engines_missing"] == []
 
     # A duplicated or redelivered message finds the reading finished: it is not read again (a backlog of
     # duplicates would otherwise keep flipping finished readings back to pending). Re-queuing on purpose does.
@@ -87,6 +89,19 @@ def test_without_engine_everything_is_unknown(settings, eager, synthetic) -> Non
     assert all(c.updated_at > reading.finished_at for c in claim.checks.all())
     enqueue_claim_ocr(claim.pk)
     assert DocumentReading.objects.get(pk=reading.pk).attempts == reading.attempts + 1
+
+
+@pytest.mark.django_db
+def test_engines_configured_but_not_installed_are_named(settings, eager, synthetic) -> None:
+    settings.OCR_ENGINES = ["no-such-engine"]
+    invoice = synthetic("invoice", 32)
+    license_doc = synthetic("vehicle_license", 32, overrides={"vin": invoice.truth["vin"]})
+    claim = _claim_for(invoice, license_doc)
+    enqueue_claim_ocr(claim.pk)
+    detail = "未安装可用的识别引擎（缺少：no-such-engine）"
+    assert _by_code(ocr_checks(claim))["invoice_amount_matches_ocr"]["detail"] == f"{detail}，发票需人工核对"
+    summary = claim_ocr_summary(claim)["invoice"]
+    assert summary["engines_missing"] == ["no-such-engine"] and summary["detail"] == detail
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from claims.models import Claim
+from claims.models import Claim, IdempotencyRecord
 from claims.money import parse_amount, parse_money
 from conftest import token_client
 from tests.factories import claim_payload, document_files, make_program, make_staff, submit_claim
@@ -82,6 +82,19 @@ def test_nul_in_a_text_field_is_invalid_input_with_the_field(client, program):
     r = client.post("/api/v1/claims/lookup/", {"claim_number": "A\x00", "id_number": "1"}, "application/json")
     assert r.status_code == 400 and "claim_number" in r.json()["fields"]
     assert not Claim.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["\x00", "a\x00b", "key\r\n", "\x7f"])
+def test_control_characters_in_the_idempotency_key_are_invalid_input(client, program, key):
+    r = client.post(
+        "/api/v1/claims/",
+        {**claim_payload(program.code), **document_files()},
+        headers={"Idempotency-Key": key},
+    )
+    assert r.status_code == 400 and r.json()["code"] == "invalid_input"
+    assert "Idempotency-Key" in r.json()["fields"]
+    assert not Claim.objects.exists() and not IdempotencyRecord.objects.exists()
 
 
 @pytest.mark.django_db

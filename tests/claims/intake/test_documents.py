@@ -424,6 +424,16 @@ class TestRefused:
         data[20] ^= 0xFF  # inside IHDR: the CRC no longer matches
         refused(bytes(data), "损坏")
 
+    def test_palette_png_with_more_transparency_entries_than_colours(self):
+        # Pillow decodes it, then cannot convert it: a refusal, not a server error.
+        ihdr = struct.pack(">IIBBBBB", 2, 64, 1, 3, 0, 0, 0)  # 1-bit palette, no PLTE chunk
+        rows = zlib.compress(b"\x00\x00" * 64)
+        data = b"\x89PNG\r\n\x1a\n" + b"".join(
+            png_chunk(kind, body)
+            for kind, body in ((b"IHDR", ihdr), (b"tRNS", b"\x00" * 300), (b"IDAT", rows), (b"IEND", b""))
+        )
+        refused(data, "图片无法处理")
+
     def test_jpeg_magic_with_garbage(self):
         refused(b"\xff\xd8\xff\xe0" + b"garbage" * 100, "损坏")
 
