@@ -462,6 +462,7 @@ def pages(n: int) -> list[tuple[str, str, str, str, dict]]:
             return ""
 
     from claims.models import Claim, PayoutBatch
+    from claims.review.cursor import cursor_for
 
     some = Claim.objects.filter(status="under_review").order_by("program_id", "seq")[n // 5 // 2 :].first()
     paid = Claim.objects.filter(status="paid").order_by("-id").first()
@@ -470,6 +471,8 @@ def pages(n: int) -> list[tuple[str, str, str, str, dict]]:
     per_page = 100
     last = max(1, (n + per_page - 1) // per_page)
     deep_api = max(1, n // 50)
+    # The cursor that starts where the deep page starts (the last row of the page before it).
+    before_deep = Claim.objects.order_by("program_id", "seq")[max(0, (deep_api - 1) * 50 - 1) :].first()
     changelist = reverse("admin:claims_claim_changelist")
     capped = CappedCountPaginator.CAP // per_page + 5
     return [
@@ -532,6 +535,13 @@ def pages(n: int) -> list[tuple[str, str, str, str, dict]]:
             "reviewer",
             "GET",
             reverse("api:staff-claim-list") + f"?page={deep_api}",
+            {},
+        ),
+        (
+            "API claims: deep cursor",
+            "reviewer",
+            "GET",
+            reverse("api:staff-claim-list") + f"?cursor={cursor_for(before_deep)}",
             {},
         ),
         (

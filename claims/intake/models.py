@@ -111,6 +111,21 @@ class Claim(models.Model):
             models.Index(fields=["status", "submitted_at"], name="claim_status_submitted"),
             # The staff search looks a VIN up exactly (the unique constraint covers active claims only).
             models.Index(fields=["vin"], name="claim_vin"),
+            # The settlement's totals and the budget recomputation read only these columns of a program's claims:
+            # an index-only scan, already in the order the settlement groups them by (dealer, then its name).
+            models.Index(
+                fields=[
+                    "program",
+                    "dealer_credit_code",
+                    "-dealer_name",
+                    "status",
+                    "tier_position",
+                    "fuel_type",
+                    "subsidy_amount",
+                    "seq",
+                ],
+                name="claim_settlement_cover",
+            ),
         ]
 
     def __str__(self) -> str:

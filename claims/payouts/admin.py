@@ -24,6 +24,7 @@ from claims.payouts.bank_files import (
     MAX_RESULTS_BYTES,
     batch_expired_formats,
     batch_file,
+    batches_expired_formats,
     results_import,
     results_preview,
     results_stage,
@@ -110,7 +111,9 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
     def files(self, obj):
         if obj.status in (PayoutBatch.Status.CREATED, PayoutBatch.Status.CANCELLED):
             return "—"
-        expired = batch_expired_formats(obj.pk)
+        expired = getattr(obj, "expired_formats", None)
+        if expired is None:
+            expired = batch_expired_formats(obj.pk)
         links = [
             format_html("{} {}", fmt.upper(), _("已按保存期限删除"))
             if fmt in expired
@@ -122,6 +125,15 @@ class PayoutBatchAdmin(FinanceRoleAdmin):
             for fmt in ("csv", "xlsx")
         ]
         return format_html_join(" · ", "{}", ((link,) for link in links))
+
+    def get_changelist_instance(self, request):
+        """The page's batches learn which of their bank files expired in two queries, not two per row."""
+        changelist = super().get_changelist_instance(request)
+        batches = list(changelist.result_list)  # the page's rows, cached on the queryset the template reads
+        expired = batches_expired_formats(b.pk for b in batches)
+        for batch in batches:
+            batch.expired_formats = expired.get(batch.pk, set())
+        return changelist
 
     def get_actions(self, request):
         actions = super().get_actions(request)

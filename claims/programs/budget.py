@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from claims.intake.models import RESERVED_STATUSES, ClaimStatus
@@ -89,21 +89,54 @@ class BudgetReport:
         return not self.problems
 
 
-def budget_recompute(program: Program) -> BudgetReport:
-    """Recompute the program's figures from the claims and from the ledger; list every difference."""
+@dataclass
+class ClaimFigures:
+    """What the claims of a program add up to: the money they hold and their numbering."""
+
+    reserved: Decimal = ZERO
+    paid: Decimal = ZERO
+    count: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+    @property
+    def gapless(self) -> bool:
+        """Numbered 1..count without a gap: (program, seq) is unique, so `count` distinct numbers from 1 to
+        `count` are exactly 1, 2, ..., count."""
+        return self.count == 0 or (self.first_seq == 1 and self.last_seq == self.count)
+
+
+def claim_figures(program: Program) -> ClaimFigures:
+    """One pass over the program's claims (an index-only scan of `claim_settlement_cover`)."""
+    row = Claim.objects.filter(program=program).aggregate(
+        reserved=Sum("subsidy_amount", filter=Q(status__in=RESERVED_STATUSES)),
+        paid=Sum("subsidy_amount", filter=Q(status=ClaimStatus.PAID)),
+        count=Count("*"),
+        first_seq=Min("seq"),
+        last_seq=Max("seq"),
+    )
+    return ClaimFigures(
+        reserved=row["reserved"] or ZERO,
+        paid=row["paid"] or ZERO,
+        count=row["count"],
+        first_seq=row["first_seq"],
+        last_seq=row["last_seq"],
+    )
+
+
+def budget_recompute(program: Program, *, figures: ClaimFigures | None = None) -> BudgetReport:
+    """Recompute the program's figures from the claims and from the ledger; list every difference.
+
+    `figures` are the claims' figures when the caller has just summed them (the settlement does); otherwise
+    they are summed here.
+    """
     program.refresh_from_db()
-    sums = {
-        "reserved": Claim.objects.filter(program=program, status__in=RESERVED_STATUSES).aggregate(
-            s=Sum("subsidy_amount")
-        )["s"]
-        or ZERO,
-        "paid": Claim.objects.filter(program=program, status=ClaimStatus.PAID).aggregate(
-            s=Sum("subsidy_amount")
-        )["s"]
-        or ZERO,
-    }
+    if figures is None:
+        figures = claim_figures(program)
     ledger = {kind: ZERO for kind in LedgerEntry.Kind.values}
-    for row in LedgerEntry.objects.filter(program=program).values("kind").annotate(s=Sum("amount")):
+    for row in (
+        LedgerEntry.objects.filter(program=program).values("kind").annotate(s=Sum("amount")).order_by("kind")
+    ):
         ledger[row["kind"]] = row["s"]
     last = LedgerEntry.objects.filter(program=program).order_by("-id").first()
     ledger_reserved = ledger["reserve"] - ledger["release"] - ledger["pay"]
@@ -113,16 +146,16 @@ def budget_recompute(program: Program) -> BudgetReport:
         total=program.budget_total,
         reserved=program.reserved,
         paid=program.paid,
-        claims_reserved=sums["reserved"],
-        claims_paid=sums["paid"],
+        claims_reserved=figures.reserved,
+        claims_paid=figures.paid,
         ledger_reserved=ledger_reserved,
         ledger_paid=ledger_paid,
         ledger_budget=last.budget_after if last else ZERO,
     )
     checks = [
-        ("reserved", program.reserved, "claims", sums["reserved"]),
+        ("reserved", program.reserved, "claims", figures.reserved),
         ("reserved", program.reserved, "ledger", ledger_reserved),
-        ("paid", program.paid, "claims", sums["paid"]),
+        ("paid", program.paid, "claims", figures.paid),
         ("paid", program.paid, "ledger", ledger_paid),
         ("budget_total", program.budget_total, "ledger", report.ledger_budget),
     ]
@@ -135,8 +168,7 @@ def budget_recompute(program: Program) -> BudgetReport:
         report.problems.append("overspent: reserved + paid > budget_total")
     if program.reserved < 0 or program.paid < 0:
         report.problems.append("negative figure")
-    seqs = list(Claim.objects.filter(program=program).order_by("seq").values_list("seq", flat=True))
-    if seqs != list(range(1, len(seqs) + 1)) or program.next_seq != len(seqs) + 1:
+    if not figures.gapless or program.next_seq != figures.count + 1:
         report.problems.append("claim numbers are not gapless")
     return report
 

@@ -143,3 +143,5 @@ class LedgerEntry(AppendOnlyModel):
         verbose_name_plural = _("预算流水")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="ledger_amount_nonnegative")]
+        # The budget recomputation sums a program's entries per kind: an index-only scan, in the kinds' order.
+        indexes = [models.Index(fields=["program", "kind", "amount"], name="ledger_program_kind_amount")]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,9 +22,9 @@ from claims.accounts.roles import AUDITOR, FINANCE, has_role
 from claims.audit.services import audit_log
 from claims.errors import Forbidden, NotFound
 from claims.intake.models import RESERVED_STATUSES, ClaimStatus
-from claims.models import Claim, Program
+from claims.models import Claim, Program, Tier
 from claims.money import ZERO
-from claims.programs.budget import budget_recompute
+from claims.programs.budget import ClaimFigures, budget_recompute
 from claims.tabular import atomic_target, write_xlsx
 from claims.vocabulary import FuelType
 
@@ -79,8 +79,7 @@ class Settlement:
         return self.program.budget_total - self.program.reserved - self.program.paid
 
 
-def _tier_label(program: Program, position: int) -> str:
-    tiers = {t.position: t for t in program.tiers.all()}
+def _tier_label(tiers: dict[int, Tier], position: int) -> str:
     tier = tiers.get(position)
     if tier is None:
         return _("第 %(n)s 档") % {"n": position + 1}
@@ -92,54 +91,71 @@ def _tier_label(program: Program, position: int) -> str:
 
 
 def settlement_build(program: Program, *, detail_rows: int | None = None) -> Settlement:
-    """Read every claim of the program once and total it three ways; reconcile with the budget recomputation.
+    """The settlement of `program` as it is now (its figures are read again first).
 
     `detail_rows` keeps only the first rows of the claim list (the page); the totals always cover every claim.
     """
     program.refresh_from_db()
-    tier_labels = {t.position: _tier_label(program, t.position) for t in program.tiers.all()}
-    fuel_labels = dict(FuelType.choices)
+    return _settlement(program, detail_rows)
+
+
+def _settlement(program: Program, detail_rows: int | None) -> Settlement:
+    """Total every claim three ways in one aggregate query; reconcile with the budget recomputation.
+
+    Two passes over the program's claims, whatever their number: the claim list (only its first `detail_rows`
+    for the page) and one grouped aggregate (an index-only scan of `claim_settlement_cover`, already in the
+    grouping's order), which also gives the budget recomputation the claims' figures.
+    """
+    tiers = {t.position: t for t in Tier.objects.filter(program=program)}
+    tier_labels = {position: _tier_label(tiers, position) for position in tiers}
+    # Labels translated once, not once per row.
+    fuel_labels = {value: str(label) for value, label in FuelType.choices}
+    status_labels = {value: str(label) for value, label in ClaimStatus.choices}
     rows: list[dict[str, Any]] = []
     status_groups: dict[str, Group] = {}
     tier_groups: dict[tuple[int, str], Group] = {}
     dealer_groups: dict[str, Group] = {}
     total = Group(key=(), label=_("合计"))
-    claims = Claim.objects.filter(program=program).order_by("seq").only(*DETAIL_FIELDS)
+    # Plain rows, not model instances: building a Claim object per row would be most of the time spent.
+    claims = Claim.objects.filter(program=program).order_by("seq").values(*DETAIL_FIELDS)
     detail = claims if detail_rows is None else claims[:detail_rows]
     for claim in detail.iterator(chunk_size=2000):
-        reserved = claim.subsidy_amount if claim.status in RESERVED_STATUSES else ZERO
-        paid = claim.subsidy_amount if claim.status == ClaimStatus.PAID else ZERO
+        status, amount, paid_at = claim["status"], claim["subsidy_amount"], claim["paid_at"]
         rows.append(
             {
-                "claim_number": claim.claim_number,
-                "status": ClaimStatus(claim.status).label,
-                "fuel_type": fuel_labels.get(claim.fuel_type, claim.fuel_type),
-                "tier": claim.tier_position + 1,
-                "dealer": claim.dealer_name or claim.dealer_credit_code,
-                "dealer_credit_code": claim.dealer_credit_code,
-                "subsidy_amount": claim.subsidy_amount,
-                "reserved_amount": reserved,
-                "paid_amount": paid,
-                "paid_on": timezone.localtime(claim.paid_at).date().isoformat() if claim.paid_at else "",
-                "bank_reference": claim.bank_reference or "",
+                "claim_number": claim["claim_number"],
+                "status": status_labels[status],
+                "fuel_type": fuel_labels.get(claim["fuel_type"], claim["fuel_type"]),
+                "tier": claim["tier_position"] + 1,
+                "dealer": claim["dealer_name"] or claim["dealer_credit_code"],
+                "dealer_credit_code": claim["dealer_credit_code"],
+                "subsidy_amount": amount,
+                "reserved_amount": amount if status in RESERVED_STATUSES else ZERO,
+                "paid_amount": amount if status == ClaimStatus.PAID else ZERO,
+                "paid_on": timezone.localtime(paid_at).date().isoformat() if paid_at else "",
+                "bank_reference": claim["bank_reference"] or "",
             }
         )
-    # The totals are summed in SQL: one row per (status, tier, fuel type, dealer), never one per claim.
+    # The totals are summed in SQL: one row per (dealer, dealer name, status, tier, fuel type), never one per
+    # claim. The order is the index's: a dealer's label is its first row's name (the greatest).
     grouped = (
         Claim.objects.filter(program=program)
         .values("status", "tier_position", "fuel_type", "dealer_credit_code", "dealer_name")
-        .annotate(n=Count("id"), s=Sum("subsidy_amount"))
+        .annotate(n=Count("*"), s=Sum("subsidy_amount"), first_seq=Min("seq"), last_seq=Max("seq"))
         .order_by("dealer_credit_code", "-dealer_name")
     )
+    seqs: list[int] = []
     for r in grouped:
         status, n, amount = r["status"], r["n"], r["s"] or ZERO
-        status_groups.setdefault(status, Group(key=(status,), label=str(ClaimStatus(status).label))).add(
-            status, n, amount
-        )
+        seqs += (r["first_seq"], r["last_seq"])
+        group = status_groups.get(status)
+        if group is None:
+            group = status_groups[status] = Group(key=(status,), label=status_labels[status])
+        group.add(status, n, amount)
         key = (r["tier_position"], r["fuel_type"])
         group = tier_groups.get(key)
         if group is None:
-            tier = tier_labels.get(r["tier_position"]) or _tier_label(program, r["tier_position"])
+            tier = tier_labels.get(r["tier_position"]) or _tier_label(tiers, r["tier_position"])
             label = f"{tier} · {fuel_labels.get(r['fuel_type'], r['fuel_type'])}"
             group = tier_groups[key] = Group(key=key, label=label)
         group.add(status, n, amount)
@@ -149,7 +165,14 @@ def settlement_build(program: Program, *, detail_rows: int | None = None) -> Set
             group = dealer_groups[code] = Group(key=(code,), label=f"{r['dealer_name'] or '—'}（{code}）")
         group.add(status, n, amount)
         total.add(status, n, amount)
-    report = budget_recompute(program)
+    figures = ClaimFigures(
+        reserved=total.reserved,
+        paid=total.paid,
+        count=total.claims,
+        first_seq=min(seqs, default=None),
+        last_seq=max(seqs, default=None),
+    )
+    report = budget_recompute(program, figures=figures)
     problems = list(report.problems)
     if total.reserved != program.reserved:
         problems.append(f"reserved: claims {total.reserved:.2f} != program {program.reserved:.2f}")
@@ -184,10 +207,10 @@ def settlement_for(
     """The settlement for finance and auditors; viewing it is audited."""
     if not has_role(user, FINANCE, AUDITOR):
         raise Forbidden("permission_denied", _("只有财务和审计人员可以查看结算报表"))
-    program = Program.objects.prefetch_related("tiers").filter(code=program_code).first()
+    program = Program.objects.filter(code=program_code).first()
     if program is None:
         raise NotFound("program_not_found", _("补贴项目不存在"))
-    return settlement_build(program, detail_rows=detail_rows)
+    return _settlement(program, detail_rows)
 
 
 CLAIM_HEADER = (

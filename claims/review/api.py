@@ -16,6 +16,7 @@ from claims.accounts.tokens import ExpiringTokenAuthentication
 from claims.dealers.services import dealer_credit_code
 from claims.errors import NotFound
 from claims.review import services as review
+from claims.review.cursor import claims_after, cursor_for, cursor_key
 from claims.review.pii import claim_staff_view
 from claims.review.search import claim_full_number_search, search_term_check
 from claims.review.selectors import claim_list_row, staff_claims
@@ -64,36 +65,61 @@ def _int(value: str | None, default: int, lo: int, hi: int) -> int:
 
 
 class StaffClaimListView(StaffView):
+    """The queue in arrival order, by page number or, for walking it all, by keyset cursor (`next_cursor`)."""
+
     permission_classes = [HasRole.of(*CLAIM_READERS, DEALER)]
 
     @extend_schema(
-        summary="Claims in arrival order (paginated, no total count)",
+        summary="Claims in arrival order (paginated by page or by cursor, no total count)",
         parameters=[OpenApiParameter(name, str) for name in LIST_FILTERS]
-        + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        + [
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+            OpenApiParameter(
+                "cursor", str, description="`next_cursor` of the previous page; `page` is ignored"
+            ),
+        ],
     )
     def get(self, request):
-        page = _int(request.query_params.get("page"), 1, 1, 1_000_000)
+        cursor = request.query_params.get("cursor", "")
+        key = cursor_key(cursor) if cursor else None
+        page = None if key else _int(request.query_params.get("page"), 1, 1, 1_000_000)
         size = _int(request.query_params.get("page_size"), PAGE_SIZE, 1, MAX_PAGE_SIZE)
         search_term_check(request.query_params.get("q", ""))
         qs = staff_claims({k: request.query_params.get(k, "") for k in LIST_FILTERS})
         scope = dealer_scope(request.user)
         if scope is not None:
             qs = qs.filter(dealer_credit_code=scope)
-        rows = list(qs[(page - 1) * size : page * size + 1])  # one extra row tells whether a next page exists
+        # One extra row tells whether a next page exists.
+        if key:
+            rows = list(claims_after(qs, key)[: size + 1])
+        else:
+            rows = list(qs[(page - 1) * size : page * size + 1])
         has_next = len(rows) > size
+        rows = rows[:size]
+        next_cursor = cursor_for(rows[-1]) if has_next else None
 
-        def page_url(n: int) -> str:
+        def list_url(name: str, value: str) -> str:
             params = request.query_params.copy()
-            params["page"] = str(n)
+            if name == "cursor":
+                params.pop("page", None)
+            params[name] = value
             return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
+        if key:
+            next_url = list_url("cursor", next_cursor) if next_cursor else None
+            previous_url = None  # a cursor walks forward only
+        else:
+            next_url = list_url("page", str(page + 1)) if has_next else None
+            previous_url = list_url("page", str(page - 1)) if page > 1 else None
         return Response(
             {
                 "page": page,
                 "page_size": size,
-                "next": page_url(page + 1) if has_next else None,
-                "previous": page_url(page - 1) if page > 1 else None,
-                "results": [claim_list_row(c) for c in rows[:size]],
+                "next": next_url,
+                "previous": previous_url,
+                "next_cursor": next_cursor,
+                "results": [claim_list_row(c) for c in rows],
             }
         )
 

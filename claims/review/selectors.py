@@ -314,7 +314,8 @@ def dashboard_data() -> list[dict[str, Any]]:
     """Per program: the budget, the claims by status, the oldest claim waiting for review. A few queries in all."""
     programs = list(Program.objects.order_by("code"))
     counts: dict[int, dict[str, int]] = {}
-    for row in Claim.objects.values("program_id", "status").annotate(n=Count("id")).order_by():
+    # COUNT(*), not COUNT(id): the (program, status, seq) index alone answers it, without reading the table.
+    for row in Claim.objects.values("program_id", "status").annotate(n=Count("*")).order_by():
         counts.setdefault(row["program_id"], {})[row["status"]] = row["n"]
     oldest: dict[int, Claim] = {}
     for program in programs:

@@ -7,6 +7,8 @@ import hashlib
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims.models import AuditLog, PayoutBatch
@@ -98,3 +100,39 @@ def test_a_file_already_gone_is_recorded_and_fresh_batches_keep_their_links(
 def test_the_purge_is_on_the_beat_schedule(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "claims.payouts.purge_bank_files" in tasks
+
+
+def test_the_batch_list_finds_expired_files_in_the_same_queries_for_any_number_of_batches(
+    program, finance, finance2, settings, client
+):
+    settings.BANK_FILE_RETENTION_DAYS = 30
+    expired_id, _files = _exported_batch(program, finance, finance2)
+    with _later(31):
+        bank_files_purge_task()
+    client.force_login(finance)
+    client.get(BATCHES)  # the session and the permission caches of a first request
+
+    def list_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(BATCHES).content.decode()
+        return len(queries), page
+
+    few, _page = list_queries()
+    for n in range(6):
+        batch = PayoutBatch.objects.create(
+            program=program, status="completed", created_by=finance, approved_by=finance2
+        )
+        for fmt in ("csv", "xlsx"):
+            PayoutBankFile.objects.create(
+                batch=batch,
+                fmt=fmt,
+                layout="default",
+                stored_name=f"b{n}.{fmt}",
+                sha256="0" * 64,
+                created_by=finance,
+            )
+    many, page = list_queries()
+    assert many == few
+    assert page.count("已按保存期限删除") == 2  # the expired batch's two files; the others keep their links
+    assert f"/admin/claims/payoutbatch/{batch.pk}/file/xlsx/" in page
+    assert f"/admin/claims/payoutbatch/{expired_id}/file/csv/" not in page

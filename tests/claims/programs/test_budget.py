@@ -119,6 +119,21 @@ def test_check_budget_detects_tampering(db, capsys):
     assert info.value.code == 1
 
 
+def test_recompute_finds_a_gap_or_a_stray_number_in_the_claim_numbers(db):
+    program = make_program()
+    first, second = submit_claim(program), submit_claim(program)
+    report = budget_recompute(program)
+    assert report.ok and report.claims_reserved == Decimal("12000.00")
+    Claim.objects.filter(pk=second.pk).update(seq=3)  # 1, 3
+    assert "claim numbers are not gapless" in budget_recompute(program).problems
+    Claim.objects.filter(pk=second.pk).update(seq=2)
+    Claim.objects.filter(pk=first.pk).update(seq=0)  # 0, 2: as many numbers, the last one right
+    assert "claim numbers are not gapless" in budget_recompute(program).problems
+    Claim.objects.filter(pk=first.pk).update(seq=1)
+    assert budget_recompute(program).ok
+    assert budget_recompute(make_program("empty")).ok  # no claims: nothing to number
+
+
 def test_database_refuses_overspending(db):
     from django.db import IntegrityError
 

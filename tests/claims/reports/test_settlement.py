@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -15,7 +17,7 @@ from claims.models import AuditLog
 from claims.reports.settlement import settlement_build
 from conftest import token_client
 from tests.claims.payouts.payout_helpers import approved_claims, results_csv, upload
-from tests.factories import make_program, submit_claim
+from tests.factories import make_credit_code, make_program, submit_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +73,28 @@ def test_settlement_reconciles_to_the_fen_and_downloads_as_xlsx(finance, finance
         _admin(reviewer).get(reverse("admin:claims_program_settlement", args=[program.code])).status_code
         == 403
     )
+
+
+def test_settlement_page_query_count_does_not_grow_with_the_claims(finance):
+    program = make_program("settle-count", budget="80000.00")
+    client = _admin(finance)
+    url = reverse("admin:claims_program_settlement", args=[program.code])
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    client.get(url)  # the session and the permission caches of a first request
+    submit_claim(program)
+    few = page_queries()
+    for i in range(5):
+        submit_claim(
+            program,
+            fuel_type="fuel" if i % 2 else "nev",
+            invoice_amount="30000.00" if i % 2 else "158000.00",
+            dealer_credit_code=make_credit_code(2 + i),
+        )
+    assert page_queries() == few <= 15
+    s = settlement_build(program)
+    assert s.budget_ok and s.total.claims == 6 and len(s.by_dealer) == 6
