@@ -167,6 +167,39 @@ def make_staff(username: str, role: str, password: str = "pass-word-123"):
     return staff_create(username, role, password)
 
 
+def make_dealer_staff(username: str = "dealer1", dealer: int = 1, password: str = "pass-word-123"):
+    """A dealer account for the dealer with make_credit_code(dealer), made as an administrator would."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command(
+        "create_staff",
+        username,
+        "--role",
+        "dealer",
+        "--password",
+        password,
+        "--dealer-credit-code",
+        make_credit_code(dealer),
+        stdout=io.StringIO(),
+    )
+    return get_user_model().objects.get(username=username)
+
+
+def pdf_from_objects(objects: list[bytes], trailer: bytes = b"/Root 1 0 R") -> bytes:
+    """A PDF of numbered objects (1, 2, ...) with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d " % (len(objects) + 1) + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
 def open_claim(user, claim) -> None:
     """A reviewer opens the claim's staff detail, as one must before deciding it (the audited display)."""
     from claims.review.pii import claim_staff_view

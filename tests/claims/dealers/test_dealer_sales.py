@@ -6,16 +6,14 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
 from claims.checks.services import claim_refresh_checks
 from claims.models import Claim, DealerSale
 from conftest import token_client
-from tests.factories import make_credit_code, make_vin, submit_claim
+from tests.factories import make_credit_code, make_dealer_staff, make_vin, submit_claim
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/staff/dealer-sales/"
@@ -57,19 +55,7 @@ def check_of(claim: Claim) -> str:
 
 @pytest.fixture
 def dealer(db):
-    out = io.StringIO()
-    call_command(
-        "create_staff",
-        "dealer1",
-        "--role",
-        "dealer",
-        "--password",
-        "pass-word-123",
-        "--dealer-credit-code",
-        make_credit_code(1),
-        stdout=out,
-    )
-    return get_user_model().objects.get(username="dealer1")
+    return make_dealer_staff()
 
 
 def test_import_twice_imports_once_and_drives_the_check(

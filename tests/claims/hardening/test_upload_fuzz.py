@@ -56,7 +56,7 @@ from claims.vocabulary import DOCUMENT_KINDS
 from ocr.reading import read_document
 from tests.docgen import invoices
 from tests.docgen import ofd as make_ofd
-from tests.factories import claim_payload, image_bytes
+from tests.factories import claim_payload, image_bytes, pdf_from_objects
 
 BUDGET_SECONDS = float(os.environ.get("UPLOAD_FUZZ_SECONDS", "45"))
 # Each test's share of the budget; the submission carries five files, so it gets more.
@@ -125,20 +125,6 @@ def _image(mode: str, fmt: str, size=(24, 16), **save) -> bytes:
     return out.getvalue()
 
 
-def _pdf(objects: list[bytes], trailer: bytes = b"/Root 1 0 R") -> bytes:
-    """A PDF of numbered objects (1, 2, ...) with a correct cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d " % (len(objects) + 1) + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
-
-
 def _stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d " % len(data) + extra + b" >>\nstream\n" + data + b"\nendstream"
 
@@ -156,7 +142,7 @@ PDF_OBJECTS = [
 
 def _minimal_pdf() -> bytes:
     """A one-page PDF with a text line, written by hand."""
-    return _pdf(PDF_OBJECTS)
+    return pdf_from_objects(PDF_OBJECTS)
 
 
 # Hostile replacements for each object of PDF_OBJECTS, and extra objects (6, 7) they may refer to: broken page
@@ -251,7 +237,7 @@ def structured_pdf(draw) -> bytes:
     for index in draw(st.lists(st.sampled_from(sorted(PDF_VARIANTS)), max_size=3, unique=True)):
         objects[index] = draw(st.sampled_from(PDF_VARIANTS[index]))
     objects += draw(st.lists(st.sampled_from(PDF_EXTRA_OBJECTS), min_size=2, max_size=2))
-    return _pdf(objects, draw(st.sampled_from(PDF_TRAILERS)))
+    return pdf_from_objects(objects, draw(st.sampled_from(PDF_TRAILERS)))
 
 
 # PNG chunks with correct CRCs, so Pillow looks at what they say rather than refusing a checksum.

@@ -25,6 +25,7 @@ from claims.intake.documents import (
     document_path,
     document_store,
 )
+from tests.factories import pdf_from_objects
 
 # --- builders ---------------------------------------------------------------------------------------------------
 
@@ -107,22 +108,8 @@ def encrypted_pdf(user_password: bytes = b"") -> bytes:
         + str(permissions).encode()
         + b" >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        file_id.hex().encode(),
-        file_id.hex().encode(),
-        xref,
-    )
-    return bytes(out)
+    file_hex = file_id.hex().encode()
+    return pdf_from_objects(objects, b"/Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>]" % (file_hex, file_hex))
 
 
 def upload(data: bytes, name: str = "upload.bin", content_type: str = "application/octet-stream"):

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.management import call_command
 
 from claims.review.cursor import SALT
 from conftest import token_client
-from tests.factories import make_credit_code, make_program, submit_claim
+from tests.factories import make_credit_code, make_dealer_staff, make_program, submit_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -98,18 +95,7 @@ def test_page_numbers_still_work_and_offer_a_cursor(claims, reviewer):
 
 
 def test_a_dealer_walks_only_its_own_claims(claims):
-    call_command(
-        "create_staff",
-        "dealer1",
-        "--role",
-        "dealer",
-        "--password",
-        "pass-word-123",
-        "--dealer-credit-code",
-        make_credit_code(1),
-        stdout=io.StringIO(),
-    )
-    dealer = get_user_model().objects.get(username="dealer1")
+    dealer = make_dealer_staff()
     numbers, _requests = _walk(token_client(dealer), {"page_size": 1})
     assert numbers == [c.claim_number for c in claims if c.dealer_credit_code == make_credit_code(1)]
 
