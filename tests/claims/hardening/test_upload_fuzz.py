@@ -8,7 +8,7 @@ hand so that names with NUL or `../`, several files in one field and missing fie
 For every example: no 5xx; every 4xx is JSON with a machine `code` and a Chinese `message`; a refusal writes no row
 and no file. Each example runs in a savepoint rolled back afterwards, so examples do not see each other's claims.
 
-The run is bounded by `UPLOAD_FUZZ_SECONDS` (whole file, default 45): examples run in Hypothesis batches until a
+The run is bounded by `UPLOAD_FUZZ_SECONDS` (whole file, default 30): examples run in Hypothesis batches until a
 test's share of the budget is spent. Batches are seeded from `UPLOAD_FUZZ_SEED` (random unless set, printed with
 the figures and on failure), so setting it repeats a run; Hypothesis' example database is off.
 """
@@ -58,7 +58,7 @@ from tests.docgen import invoices
 from tests.docgen import ofd as make_ofd
 from tests.factories import claim_payload, image_bytes, pdf_from_objects
 
-BUDGET_SECONDS = float(os.environ.get("UPLOAD_FUZZ_SECONDS", "45"))
+BUDGET_SECONDS = float(os.environ.get("UPLOAD_FUZZ_SECONDS", "30"))
 # Each test's share of the budget; the submission carries five files, so it gets more.
 UPLOAD_SHARE, CLAIM_SHARE = 0.4, 0.6
 BASE_SEED = int(os.environ.get("UPLOAD_FUZZ_SEED") or secrets.randbits(32))
