@@ -13,6 +13,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# Screenshots of every run (CI's included): generated, never tracked (.gitignore). Staff pages at 1366x900,
+# buyers' pages at 360 px wide.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_MISSING = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="headless Chromium is not installed (/usr/bin/chromium)"
