@@ -17,6 +17,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
+from claims.intake.models import IdempotencyRecord
 from claims.vocabulary import DocumentKind
 
 CONTROL_IN_URL = re.compile(r"[\x00-\x1f\x7f]")
@@ -25,6 +26,7 @@ CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 API_FILE_FIELDS = frozenset(DocumentKind.values) | {"file"}
 MAX_JSON_DEPTH = 20
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyRecord._meta.get_field("key").max_length
 
 
 class BadInput(Exception):
@@ -54,9 +56,15 @@ def _check(request) -> None:
     for key, values in request.GET.lists():
         if CONTROL_IN_URL.search(key) or any(CONTROL_IN_URL.search(v) for v in values):
             raise BadInput(key[:64], _("查询参数中含有不允许的控制字符"))
-    # The one request header the API stores (PostgreSQL cannot even compare a text column with a NUL).
-    if CONTROL_IN_URL.search(request.headers.get(IDEMPOTENCY_HEADER, "")):
+    # The one request header the API stores (PostgreSQL cannot even compare a text column with a NUL). A key
+    # longer than its column is refused, not cut: cutting would make two different long keys one.
+    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if CONTROL_IN_URL.search(idempotency_key):
         raise BadInput(IDEMPOTENCY_HEADER, _("请求头 Idempotency-Key 中含有不允许的控制字符"))
+    if len(idempotency_key.strip()) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise BadInput(
+            IDEMPOTENCY_HEADER, _("Idempotency-Key 最长 %(n)s 个字符") % {"n": IDEMPOTENCY_KEY_MAX_LENGTH}
+        )
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     content_type = request.content_type or ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -102,24 +103,19 @@ def notification_add(
     exist yet (it names a row written in this same transaction), which spares the savepoint.
     """
     text = messages.message_render(claim.program.source, event, params)
-    if key_is_new:
-        notification = Notification.objects.create(
-            claim=claim, key=key[:120], event=event, text=text, params=params
-        )
-    else:
-        try:
-            with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
-                notification = Notification.objects.create(
-                    claim=claim, key=key[:120], event=event, text=text, params=params
-                )
-        except IntegrityError:
-            if Notification.objects.filter(key=key[:120]).exists():
-                return None
-            raise
+    row = Notification(claim=claim, key=key[:120], event=event, text=text, params=params)
+    try:
+        # A savepoint unless the key is new: a duplicate key must not break the caller's transaction.
+        with transaction.atomic() if not key_is_new else nullcontext():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if not key_is_new and Notification.objects.filter(key=row.key).exists():
+            return None
+        raise
     if queue:
-        notification_id = notification.pk
+        notification_id = row.pk
         transaction.on_commit(lambda: _enqueue(notification_id))
-    return notification
+    return row
 
 
 def _enqueue(notification_id: int, countdown: int | None = None) -> None:
