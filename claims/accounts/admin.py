@@ -27,26 +27,28 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-class CappedCountPaginator(Paginator):
-    """Counts at most CAP rows (`COUNT(*)` over a LIMITed subquery), so a page never scans the whole table.
+class LargeTablePaginator(Paginator):
+    """Counts exactly while counting is cheap, so a list never scans a huge table just to number its pages.
 
-    Past the cap the count is the planner's estimate on PostgreSQL (an exact count elsewhere), and any page
-    number is accepted while the estimate is in use: every page stays reachable even if the estimate is low.
+    On PostgreSQL the planner's row estimate comes first (no rows read): up to `EXACT_COUNT_UP_TO` estimated
+    rows the count is exact (`COUNT(*)`), past it the estimate stands, and any page number is accepted while it
+    does, so every page stays reachable even if the estimate is low. Elsewhere the count is always exact. Either
+    way a list runs the same queries at 1,000 rows as at 100,000.
+
+    With an exact count, a page in the second half is read from the other end (the ordering reversed, the rows
+    turned back), so the last page costs what the first does instead of an OFFSET past every row before it.
     """
 
-    CAP = 10_000
+    EXACT_COUNT_UP_TO = 200_000
     estimated = False
 
     @cached_property
     def count(self) -> int:
-        capped = self.object_list[: self.CAP + 1].count()
-        if capped <= self.CAP:
-            return capped
         estimate = estimated_count(self.object_list)
-        if estimate is None:
+        if estimate is None or estimate <= self.EXACT_COUNT_UP_TO:
             return self.object_list.count()
         self.estimated = True
-        return max(estimate, capped)
+        return estimate
 
     def validate_number(self, number):
         if self.count and self.estimated:
@@ -61,14 +63,21 @@ class CappedCountPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if not self.estimated:
-            return super().page(number)
-        # The estimate may be far above or below the real count: the rows themselves say where the end is.
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page])
-        if not rows and number > 1:
-            raise EmptyPage(_("该页没有结果"))
-        return self._get_page(rows, number, self)
+        if self.estimated:
+            # The estimate may be far above or below the real count: the rows themselves say where the end is.
+            rows = list(self.object_list[bottom : bottom + self.per_page])
+            if not rows and number > 1:
+                raise EmptyPage(_("该页没有结果"))
+            return self._get_page(rows, number, self)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if self.count - top < bottom and getattr(self.object_list, "ordered", False):
+            # Fewer rows after the page than before it: skip those, from the end.
+            rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
+            return self._get_page(rows[::-1], number, self)
+        return super().page(number)
 
 
 class RoleAdmin(admin.ModelAdmin):
@@ -76,7 +85,7 @@ class RoleAdmin(admin.ModelAdmin):
 
     # Dealer accounts are not among them: they see only their own sales-records pages.
     view_roles: tuple[str, ...] = CLAIM_READERS
-    paginator = CappedCountPaginator
+    paginator = LargeTablePaginator
     show_full_result_count = False
     list_per_page = 100
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from claims.intake.models import ClaimStatus
+from claims.intake.queue import claim_queue_position
 from claims.models import Claim, ClaimEvent
 from claims.money import money_str
-from claims.programs.selectors import claim_queue_position
 
 
 def claim_public_events(claim: Claim) -> list[dict[str, Any]]:

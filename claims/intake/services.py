@@ -34,6 +34,7 @@ from claims.intake.documents import (
     document_store,
 )
 from claims.intake.models import RESERVED_STATUSES, Channel, ClaimStatus
+from claims.intake.queue import claim_queue_position
 from claims.intake.transitions import claim_transition
 from claims.intake.uploads import (
     StagedDocument,
@@ -44,7 +45,6 @@ from claims.intake.uploads import (
 from claims.models import Claim, ClaimDocument, IdempotencyRecord, Program
 from claims.money import money_str, parse_amount
 from claims.programs.budget import budget_can_reserve, program_lock, waitlist_has_room
-from claims.programs.selectors import claim_queue_position
 from claims.programs.services import subsidy_quote
 from claims.vocabulary import DECLARED_FIELD_NAMES, DOCUMENT_KINDS, OPTIONAL_FIELDS, FuelType
 

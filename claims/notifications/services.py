@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from claims.crypto import pii_hash
 from claims.intake.models import Claim, ClaimEvent, ClaimStatus
+from claims.intake.queue import claim_queue_position
 from claims.money import money_str
 from claims.notifications import messages
 from claims.notifications import tasks as notification_tasks
@@ -69,12 +70,7 @@ def appeal_deadline(claim: Claim, rejected_at: dt.datetime) -> dt.date:
 
 
 def _params(claim: Claim, *, reason: str = "", deadline: dt.date | None = None) -> dict[str, str]:
-    position = ""
-    if claim.status == S.WAITLISTED:
-        ahead = Claim.objects.filter(
-            program_id=claim.program_id, status=S.WAITLISTED, seq__lt=claim.seq
-        ).count()
-        position = str(ahead + 1)
+    position = claim_queue_position(claim)
     return {
         "program": claim.program.name,
         "claim_number": claim.claim_number,
@@ -82,7 +78,7 @@ def _params(claim: Claim, *, reason: str = "", deadline: dt.date | None = None) 
         "amount": money_str(claim.subsidy_amount),
         "reason": (reason or "").rstrip("。.；; "),
         "deadline": deadline.isoformat() if deadline else "",
-        "position": position,
+        "position": str(position) if position else "",
         "card_last4": (claim.bank_account_masked or "")[-4:],
     }
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from claims.intake.models import ClaimStatus
-from claims.models import Claim, Program
+from claims.models import Program
 from claims.money import money_str
 from claims.programs.services import program_status
 from claims.vocabulary import FuelType
@@ -64,13 +64,3 @@ def program_public(program: Program) -> dict[str, Any]:
         "dealers": [{"name": d.name, "credit_code": d.credit_code} for d in program.dealers.all()],
         "counter_address": program.counter_address,
     }
-
-
-def claim_queue_position(claim: Claim) -> int | None:
-    """1 = next to be promoted; None unless waitlisted."""
-    if claim.status != ClaimStatus.WAITLISTED:
-        return None
-    ahead = Claim.objects.filter(
-        program_id=claim.program_id, status=ClaimStatus.WAITLISTED, seq__lt=claim.seq
-    ).count()
-    return ahead + 1

@@ -14,10 +14,10 @@ from django.utils import timezone
 from claims.checks.selectors import claim_ocr_summary
 from claims.crypto import mask, pii_hashes
 from claims.intake.models import ClaimStatus, DocumentKind
+from claims.intake.queue import claim_queue_position
 from claims.intake.selectors import claim_returned_info
 from claims.models import Claim, ClaimCheck, ClaimDocument, ClaimEvent, Program
 from claims.money import money_display, money_str
-from claims.programs.selectors import claim_queue_position
 from claims.vocabulary import CHECK_CODES, DECLARED_FIELD_NAMES, MONEY_FIELDS, values_agree
 
 log = logging.getLogger(__name__)

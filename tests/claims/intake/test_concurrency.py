@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 
+from claims.intake.queue import claim_queue_position
 from claims.models import Claim
-from claims.programs.selectors import claim_queue_position
 from subsidy.celery import app as celery_app
 from tests.factories import claim_payload, document_files, make_program
 

@@ -43,7 +43,7 @@ def test_reserve_until_the_money_is_gone_then_waitlist(db):
     assert [x.claim_number for x in (a, b, c, d)] == [f"{program.claim_prefix}-{i:06d}" for i in range(1, 5)]
     program.refresh_from_db()
     assert program.reserved == Decimal("12000.00") and program.available == Decimal("3000.00")
-    from claims.programs.selectors import claim_queue_position
+    from claims.intake.queue import claim_queue_position
 
     assert claim_queue_position(c) == 1 and claim_queue_position(d) == 2
     # Releasing 6000 promotes c (9000 available, c takes 6000, then d fits in the remaining 3000).

@@ -1,16 +1,18 @@
 """Searches by a full ID / phone / bank card number go through POST; lists keep their query counts; every admin
-page is reachable past the capped count."""
+page is reachable, read from the nearer end."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims.accounts.admin import CappedCountPaginator
-from claims.models import AuditLog
+from claims.accounts.admin import LargeTablePaginator, estimated_count
+from claims.models import AuditLog, Claim
 from claims.review.search import GET_REFUSED_CODE
 from conftest import token_client
 from tests.factories import submit_claim
@@ -108,12 +110,51 @@ def test_staff_api_lists_keep_their_query_count(program, reviewer, django_assert
         assert len(api.get("/api/v1/staff/claims/").json()["results"]) == 7
 
 
-def test_admin_pages_past_the_capped_count_are_reachable(program, reviewer, monkeypatch):
+def _page_numbers(content: str, claims) -> list[str]:
+    return [c.claim_number for c in claims if c.claim_number in content]
+
+
+def test_every_admin_page_shows_its_rows_from_either_end(program, reviewer, monkeypatch):
+    """Pages in the second half are read backwards from the end; each page holds exactly its own rows."""
     claims = [submit_claim(program) for _ in range(7)]
-    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    client = _client(reviewer)
+    url = reverse("admin:claims_claim_changelist")
+    monkeypatch.setattr("claims.review.admin.ClaimAdmin.list_per_page", 2)
+    shown = [_page_numbers(client.get(url, {"p": p}).content.decode(), claims) for p in (1, 2, 3, 4)]
+    ordered = sorted(claims, key=lambda c: (c.program_id, c.seq))
+    assert [n for page in shown for n in page] == [c.claim_number for c in ordered]
+    assert [len(page) for page in shown] == [2, 2, 2, 1]
+    assert client.get(url, {"p": 5}).status_code == 302  # past the end: the admin's own "invalid page"
+
+
+def test_paginator_reads_the_last_pages_backwards_and_with_orphans(program):
+    claims = [submit_claim(program) for _ in range(5)]
+    rows = Claim.objects.order_by("seq")
+    with CaptureQueriesContext(connection) as queries:
+        last = LargeTablePaginator(rows, 2).page(3)
+    assert [c.pk for c in last] == [claims[4].pk]
+    assert "DESC" in queries.captured_queries[-1]["sql"]
+    assert [c.pk for c in LargeTablePaginator(rows, 2, orphans=1).page(2)] == [c.pk for c in claims[2:]]
+    assert [c.pk for c in LargeTablePaginator(rows, 2).page(1)] == [c.pk for c in claims[:2]]
+
+
+def test_admin_pages_past_the_estimate_are_reachable(program, reviewer, monkeypatch):
+    """Past EXACT_COUNT_UP_TO the planner's estimate numbers the pages, and pages past it still open."""
+    claims = [submit_claim(program) for _ in range(7)]
+    monkeypatch.setattr(LargeTablePaginator, "EXACT_COUNT_UP_TO", 2)
+    monkeypatch.setattr("claims.accounts.admin.estimated_count", lambda queryset: 3)  # below the real 7
     client = _client(reviewer)
     url = reverse("admin:claims_claim_changelist")
     monkeypatch.setattr("claims.review.admin.ClaimAdmin.list_per_page", 2)
     last = client.get(url, {"p": 4})
     assert last.status_code == 200 and claims[-1].claim_number in last.content.decode()
-    assert client.get(url, {"p": 9}).status_code == 302  # past the end: the admin's own "invalid page"
+    assert client.get(url, {"p": 9}).status_code == 302
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
+def test_the_planner_estimate_reads_no_rows(program):
+    submit_claim(program)
+    with CaptureQueriesContext(connection) as queries:
+        estimate = estimated_count(Claim.objects.filter(program=program))
+    assert isinstance(estimate, int) and estimate >= 0
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["EXPLAIN"]
