@@ -7,6 +7,7 @@ import json
 from functools import cached_property
 
 from django.contrib import admin
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
 from django.utils.translation import gettext as _
@@ -18,7 +19,10 @@ def estimated_count(queryset) -> int | None:
     """The planner's row estimate for the queryset on PostgreSQL (None elsewhere): no scan of the rows."""
     if connections[queryset.db].vendor != "postgresql":
         return None
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction (`pk__in=[]`)
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]

@@ -158,3 +158,4 @@ def test_the_planner_estimate_reads_no_rows(program):
         estimate = estimated_count(Claim.objects.filter(program=program))
     assert isinstance(estimate, int) and estimate >= 0
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["EXPLAIN"]
+    assert estimated_count(Claim.objects.filter(pk__in=[])) == 0  # empty by construction: no query at all
