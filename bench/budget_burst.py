@@ -338,6 +338,24 @@ def photo_uploads(base: str, n: int, c: int) -> dict:
     return figures
 
 
+def goals(staged: dict | None, bare: dict, health: dict, photos: dict | None, clean: bool) -> None:
+    """The issue's goals for this run, each with its verdict."""
+
+    def verdict(label: str, met: bool) -> None:
+        print(f"  {label:<58} {'met' if met else 'NOT MET'}")
+
+    print("goals")
+    if staged:
+        verdict(f"staged submissions >= 100/s ({staged['per_s']:.1f}/s)", staged["per_s"] >= 100)
+        share = staged["per_s"] / bare["per_s"] * 100
+        verdict(f"staged >= 50% of the bare view ({share:.1f}%)", share >= 50)
+        times = staged["p95"] / health["p95"]
+        verdict(f"staged p95 <= 8x /healthz p95 ({times:.1f}x)", times <= 8)
+    verdict("overspend 0.00, numbers gapless, check_budget clean", clean)
+    if photos:
+        verdict(f"4 MB photo upload p95 <= 1.5 s ({photos['p95'] / 1000:.2f} s)", photos["p95"] <= 1500)
+
+
 def start_server(port: int, threads: int) -> subprocess.Popen:
     env = {**os.environ, **SERVER_ENV}
     # DEBUG is off (as in production), so the secrets this process generated for the data folder are passed on.
@@ -391,10 +409,12 @@ def main() -> int:
                 + (f", {figures['per_s'] / pg['per_s'] * 100:5.1f}% of pgbench" if pg else "")
                 + f"; p95 {figures['p95'] / health['p95']:.1f}x /healthz p95"
             )
+        photos = None
         if args.photos:
             print(f"staged uploads (c={args.c})")
-            photo_uploads(base, args.photos, args.c)
+            photos = photo_uploads(base, args.photos, args.c)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
+        goals(results.get("staged"), bare, health, photos, ok)
     finally:
         if server:
             server.terminate()
