@@ -11,17 +11,21 @@ and the median of `--runs` timed requests (not captured).
 
 DATABASE_URL (argument or environment) names the server and the database, default
 postgres://postgres@127.0.0.1:5432/subsidy_staff_bench_<N>. The database is created (and dropped at the end
-unless --keep). Goal: every page <= 200 ms (median) and <= 15 queries, the same count at 1,000 as at 100,000.
+unless --keep). Goal: every page <= 200 ms (median) and <= 15 queries, the same count at 1,000 as at 100,000:
+`--compare-with 1000` (the default) seeds 1,000 claims in a second database of its own (`<name>_compare_1000`,
+dropped afterwards), counts each page's queries there and prints every page whose count differs.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +62,13 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=7, help="timed requests per page (median)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it if seeded)")
+    parser.add_argument(
+        "--compare-with",
+        type=int,
+        default=1000,
+        help="also seed this many claims in a database of its own and compare query counts (0: don't)",
+    )
+    parser.add_argument("--counts-json", default="", help=argparse.SUPPRESS)  # the comparison run's output
     return parser.parse_args()
 
 
@@ -607,6 +618,28 @@ def measure(n: int, runs: int) -> list[tuple]:
     return results
 
 
+def query_counts_at(n: int, url: str) -> dict[str, int]:
+    """Each page's query count at `n` claims: this script again, in a process and a database of its own."""
+    parts = urlsplit(url)
+    other = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_compare_{n}"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SUBSIDY_DATA_DIR")}
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [sys.executable, __file__, "--claims", str(n), "--runs", "1", "--compare-with", "0"]
+        command += ["--database-url", other, "--counts-json", out.name]
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        return json.loads(Path(out.name).read_text() or "{}")
+
+
+def compare_counts(results: list[tuple], n: int, other_n: int, url: str) -> bool:
+    print(f"\nQuery counts at {other_n} claims (seeded in a database of its own) against {n}:")
+    other = query_counts_at(other_n, url)
+    differ = [(r[0], other.get(r[0]), r[4]) for r in results if other.get(r[0]) != r[4]]
+    for name, there, here in differ:
+        print(f"  {name:36} {there} at {other_n}, {here} at {n}")
+    print(f"  {len(results) - len(differ)} of {len(results)} pages run the same number of queries")
+    return not differ
+
+
 def main() -> None:
     args = parse_args()
     url = database_url(args)
@@ -635,6 +668,10 @@ def main() -> None:
             f"\n{len(results) - len(bad)} of {len(results)} pages within the goal"
             + (f"; over: {', '.join(r[0] for r in bad)}" if bad else "")
         )
+        if args.counts_json:
+            Path(args.counts_json).write_text(json.dumps({r[0]: r[4] for r in results}))
+        if args.compare_with and args.compare_with != n:
+            compare_counts(results, n, args.compare_with, url)
     finally:
         from django.db import connections
 
