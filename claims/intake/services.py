@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -310,12 +311,17 @@ def _raise_not_open(program: Program, today: dt.date | None = None, *, early_ok:
         )
 
 
-def _claim_admission(program: Program, claim_input: ClaimInput, *, duplicates_checked: bool = False) -> str:
+def _claim_admission(
+    program: Program, claim_input: ClaimInput, *, duplicates_by_constraint: bool = False
+) -> str:
     """The status a valid claim would get now, or its refusal: a duplicate car or invoice, or no money left.
 
     The one decision shared by the submission (under the program lock) and the dry-run check (no lock).
+    `duplicates_by_constraint`: the caller inserts the claim next, and the database's conditional unique
+    constraints turn a duplicate into the same 409 (one query less per accepted claim); a refusal for money
+    still names a duplicate first.
     """
-    if not duplicates_checked:
+    if not duplicates_by_constraint:
         _raise_duplicates(claim_input.values)
     amount = claim_input.subsidy_amount
     assert amount is not None
@@ -323,6 +329,8 @@ def _claim_admission(program: Program, claim_input: ClaimInput, *, duplicates_ch
         return ClaimStatus.UNDER_REVIEW
     if waitlist_has_room(program):
         return ClaimStatus.WAITLISTED
+    if duplicates_by_constraint:
+        _raise_duplicates(claim_input.values)
     raise Conflict("budget_exhausted", _("补贴资金已用完，本次活动不再受理新申请"))
 
 
@@ -375,12 +383,15 @@ class SubmitResult:
 
 
 @contextmanager
-def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
+def documents_stored(
+    claim_input: ClaimInput, *, name_duplicate: Callable[[], None] | None = None
+) -> Iterator[dict[str, str]]:
     """Store the validated files, yield {kind: storage_name}, and undo the storing if the body fails.
 
     Files are written before the transaction that references them (so it stays short), under a journal entry that
     outlives a crash. If anything fails afterwards, the files this call created are removed unless a committed row
-    uses them, also when the database cannot be asked; a violated duplicate constraint becomes the contract's 409.
+    uses them, also when the database cannot be asked; a violated duplicate constraint becomes the contract's 409
+    (`name_duplicate`, when given, raises it first: the database names only the first constraint it met).
     """
     stored: dict[str, str] = {
         kind: doc.storage_name
@@ -402,6 +413,8 @@ def documents_stored(claim_input: ClaimInput) -> Iterator[dict[str, str]]:
         yield stored
     except IntegrityError as exc:
         discard_unreferenced(created, entry)
+        if name_duplicate is not None:
+            name_duplicate()
         raise _integrity_conflict(exc) from None
     except BaseException:
         discard_unreferenced(created, entry)
@@ -480,10 +493,10 @@ def claim_submit(
             return replay
     program = program_get_open(program_code)
     claim_input = claim_input_parse(program, raw, files)
-    # Outside the lock, so it stays short; two claims for one car racing past this meet the database's
-    # conditional unique constraints, which become the same 409.
-    _raise_duplicates(claim_input.values)
-    with documents_stored(claim_input) as stored, transaction.atomic():
+    # Duplicates are found by the claim's INSERT under the lock: the conditional unique constraints become the
+    # contract's 409 (`documents_stored`) and the whole transaction, number included, rolls back.
+    name_duplicate = partial(_raise_duplicates, claim_input.values)  # the vehicle first when both match
+    with documents_stored(claim_input, name_duplicate=name_duplicate) as stored, transaction.atomic():
         program = program_lock(program.pk)
         if idempotency_key:
             replay = _idempotent_replay(idempotency_key, fingerprint)
@@ -491,7 +504,7 @@ def claim_submit(
                 transaction.set_rollback(True)
                 return replay
         _raise_not_open(program)  # the day may have changed while we waited
-        status = _claim_admission(program, claim_input, duplicates_checked=True)
+        status = _claim_admission(program, claim_input, duplicates_by_constraint=True)
         amount = claim_input.subsidy_amount
         assert amount is not None
         seq = program.next_seq

@@ -154,6 +154,29 @@ def test_duplicate_vehicle_and_invoice(client, program, settings):
     assert len(stored_files(settings)) == 5
 
 
+def test_a_duplicate_is_refused_by_the_constraint_and_leaves_no_trace(client, program, settings):
+    """The submission finds duplicates with its INSERT: nothing of the refused claim stays, not even its number."""
+    first = claim_payload(program.code)
+    assert post(client, first).status_code == 201
+    both = claim_payload(program.code, vin=first["vin"], invoice_number=first["invoice_number"])
+    r = post(client, both)
+    assert r.status_code == 409 and r.json()["code"] == "duplicate_vehicle"  # the vehicle is named first
+    program.refresh_from_db()
+    assert program.next_seq == 2 and LedgerEntry.objects.filter(program=program, kind="reserve").count() == 1
+    assert ClaimEvent.objects.count() == 1 and len(stored_files(settings)) == 5
+    assert post(client, claim_payload(program.code)).json()["claim_number"].endswith("-000002")
+
+
+def test_a_duplicate_is_named_before_the_budget_is_exhausted(client, db):
+    program = make_program(budget="6000.00", waitlist={"enabled": False})
+    first = claim_payload(program.code)
+    assert post(client, first).status_code == 201
+    r = post(client, claim_payload(program.code, vin=first["vin"]))
+    assert r.status_code == 409 and r.json()["code"] == "duplicate_vehicle"
+    r = post(client, claim_payload(program.code))
+    assert r.status_code == 409 and r.json()["code"] == "budget_exhausted"
+
+
 def test_withdrawn_claim_frees_its_vin(client, program):
     payload = claim_payload(program.code)
     number = post(client, payload).json()["claim_number"]
