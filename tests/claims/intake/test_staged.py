@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
@@ -141,6 +143,31 @@ def test_quota_per_address_is_413(client, program, settings):
     settings.STAGED_UPLOAD_MAX_BYTES_TOTAL = 10
     r = client.post("/api/v1/uploads/", {"kind": "invoice", "file": f})
     assert r.status_code == 413 and r.json()["code"] == "upload_storage_full"
+
+
+def test_the_total_cap_sums_unused_uploads_once_then_counts_each_accepted_one(client, program, settings):
+    """The total of unused staged bytes is summed over every row once, then kept up to date upload by upload."""
+
+    def upload(tag: str):
+        f = SimpleUploadedFile("a.png", image_bytes(tag), content_type="image/png")
+        with CaptureQueriesContext(connection) as queries:
+            r = client.post("/api/v1/uploads/", {"kind": "invoice", "file": f})
+        sums_over_all = [
+            q for q in queries.captured_queries if "SUM" in q["sql"] and "address_hash" not in q["sql"]
+        ]
+        return r, len(sums_over_all)
+
+    first, summed = upload("t1")
+    assert first.status_code == 201 and summed == 1
+    second, summed = upload("t2")
+    assert second.status_code == 201 and summed == 0
+    held = sum(StagedUpload.objects.filter(claim__isnull=True).values_list("size", flat=True))
+    settings.STAGED_UPLOAD_MAX_BYTES_TOTAL = held + 1  # the cached figure already holds both uploads
+    third, summed = upload("t3")
+    assert third.status_code == 413 and third.json()["code"] == "upload_storage_full" and summed == 0
+    staged_uploads_purge(timezone.now() + dt.timedelta(days=2))  # purging forgets the figure ...
+    fourth, summed = upload("t4")
+    assert fourth.status_code == 201 and summed == 1  # ... and the next upload sums afresh
 
 
 def test_upload_rate_limit_is_429(client, program, monkeypatch):
