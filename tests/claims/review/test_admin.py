@@ -136,9 +136,8 @@ def test_claims_list_query_count_does_not_grow_with_rows(program, reviewer, djan
         client.get(reverse("admin:claims_claim_changelist"))
     sqls = [q["sql"].upper() for q in ctx2.captured_queries]
     count_at = next(i for i, sql in enumerate(sqls) if "COUNT(" in sql)
-    if (
-        connection.vendor == "postgresql"
-    ):  # the planner's estimate first: an exact count only when it is cheap
+    # On PostgreSQL the planner's estimate comes first: an exact count only when it is cheap.
+    if connection.vendor == "postgresql":
         assert sqls[count_at - 1].startswith("EXPLAIN")
 
 
